@@ -1,0 +1,502 @@
+"""Build the typed model from schema-valid spec data, checking what a schema cannot.
+
+Every check reports through `self.error(path, message, hint)` so that all
+problems are collected and reported at once, in source order.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from typing import Any
+
+from .errors import Diagnostic, Location, SpecError
+from .loader import LoadedSpec, Path, dotted
+from .model import (
+    KERNEL_DEFAULT_METRIC,
+    MAIN_TABLE,
+    RESERVED_TABLES,
+    Address,
+    BondMode,
+    BondOptions,
+    BridgeOptions,
+    Family,
+    Interface,
+    IPAddress,
+    IPNetwork,
+    Kind,
+    Match,
+    Network,
+    Route,
+    RouteType,
+    Rule,
+    Scope,
+    Table,
+    Uplink,
+    VlanOptions,
+)
+
+DEFAULT_UPLINK_PRIORITY = 1000
+
+# Which bonding options the kernel honours in which modes (bonding.rst).
+_ALL_MODES = frozenset(BondMode)
+BOND_OPTION_MODES: dict[str, frozenset[BondMode]] = {
+    "miimon": _ALL_MODES,
+    "updelay": _ALL_MODES,
+    "downdelay": _ALL_MODES,
+    "arp_interval": frozenset({BondMode.BALANCE_RR, BondMode.ACTIVE_BACKUP,
+                               BondMode.BALANCE_XOR, BondMode.BROADCAST}),
+    "arp_ip_target": frozenset({BondMode.BALANCE_RR, BondMode.ACTIVE_BACKUP,
+                                BondMode.BALANCE_XOR, BondMode.BROADCAST}),
+    "xmit_hash_policy": frozenset({BondMode.BALANCE_XOR, BondMode.IEEE_802_3AD,
+                                   BondMode.BALANCE_TLB}),
+    "lacp_rate": frozenset({BondMode.IEEE_802_3AD}),
+    "ad_select": frozenset({BondMode.IEEE_802_3AD}),
+    "min_links": frozenset({BondMode.IEEE_802_3AD}),
+    "primary": frozenset({BondMode.ACTIVE_BACKUP, BondMode.BALANCE_TLB,
+                          BondMode.BALANCE_ALB}),
+    "tlb_dynamic_lb": frozenset({BondMode.BALANCE_TLB}),
+}
+
+# Keys that only make sense for some interface types.
+_TYPE_ONLY_KEYS: dict[str, frozenset[Kind]] = {
+    "match": frozenset({Kind.ETHERNET}),
+    "members": frozenset({Kind.BOND, Kind.BRIDGE}),
+    "bond": frozenset({Kind.BOND}),
+    "vlan": frozenset({Kind.VLAN}),
+    "bridge": frozenset({Kind.BRIDGE}),
+}
+_TYPE_REQUIRED_KEYS: dict[Kind, tuple[str, ...]] = {
+    Kind.BOND: ("members", "bond"),
+    Kind.BRIDGE: ("members",),
+    Kind.VLAN: ("vlan",),
+    Kind.ETHERNET: (),
+}
+# Keys that configure IP on an interface: a bond or bridge member must have none.
+_IP_KEYS = ("addresses", "gateways", "dhcp4", "dhcp6", "dns", "uplink", "routes")
+
+
+class _Builder:
+    def __init__(self, spec: LoadedSpec):
+        self.spec = spec
+        self.data: dict[str, Any] = spec.data
+        self.diagnostics: list[Diagnostic] = []
+        self.tables: dict[str, int] = {}
+        self.host_addresses: set[IPAddress] = set()
+
+    # -- reporting -----------------------------------------------------------------
+    def at(self, path: Path) -> Location:
+        return self.spec.positions.of(path)
+
+    def error(self, path: Path, message: str, hint: str = "", *, key: bool = False) -> None:
+        where = self.spec.positions.of_key(path) if key else self.at(path)
+        self.diagnostics.append(Diagnostic(where, dotted(path), message, hint))
+
+    # -- parsing helpers -----------------------------------------------------------
+    def address(self, path: Path, text: str) -> IPAddress | None:
+        try:
+            return ipaddress.ip_address(text)
+        except ValueError:
+            self.error(path, f"{text!r} is not an IP address",
+                       "write an IPv4 (192.0.2.1) or IPv6 (2001:db8::1) address")
+            return None
+
+    def network(self, path: Path, text: str, family: Family | None = None) -> IPNetwork | None:
+        """A prefix, a single address (as /32 or /128) or `default` (needs `family`)."""
+        if text == "default":
+            if family is None:
+                self.error(path, "`default` does not say which family",
+                           "give a gateway, or write 0.0.0.0/0 or ::/0")
+                return None
+            return ipaddress.ip_network("0.0.0.0/0" if family == 4 else "::/0")
+        try:
+            return ipaddress.ip_network(text)
+        except ValueError as problem:
+            if "has host bits set" in str(problem):
+                fixed = ipaddress.ip_network(text, strict=False)
+                self.error(path, f"{text!r} has host bits set", f"did you mean {fixed}?")
+            else:
+                self.error(path, f"{text!r} is not a network",
+                           "write a prefix such as 192.0.2.0/24 or 2001:db8::/64")
+            return None
+
+    def table(self, path: Path, ref: str | int) -> int | None:
+        if isinstance(ref, int):
+            if ref in RESERVED_TABLES and ref != MAIN_TABLE:
+                self.error(path, f"table {ref} is reserved ({RESERVED_TABLES[ref]})",
+                           "use 1-252 or 256 and above")
+                return None
+            return ref
+        if ref == "main":
+            return MAIN_TABLE
+        if ref not in self.tables:
+            known = ", ".join(sorted(self.tables)) or "none are defined"
+            self.error(path, f"unknown table {ref!r}",
+                       f"define it under `tables:` (known: {known}), or use `main`")
+            return None
+        return self.tables[ref]
+
+    # -- the spec, top down ------------------------------------------------------------
+    def build(self) -> Network:
+        self.build_tables()
+        raw_interfaces: dict[str, Any] = self.data["interfaces"]
+        controllers = self.collect_membership(raw_interfaces)
+        interfaces = [self.build_interface(name, raw, controllers.get(name))
+                      for name, raw in raw_interfaces.items()]
+        by_name = {i.name: i for i in interfaces}
+        self.check_addresses(interfaces)
+        self.host_addresses = {a.address.ip for i in interfaces for a in i.addresses}
+        routes = [route for name, raw in raw_interfaces.items()
+                  for route in self.build_routes(by_name[name], raw.get("routes", []))]
+        rules = [rule for index, raw in enumerate(self.data.get("rules", []))
+                 if (rule := self.build_rule(index, raw, by_name)) is not None]
+        self.check_uplinks(interfaces)
+        if self.diagnostics:
+            raise SpecError(self.diagnostics)
+        tables = tuple(Table(name, number, self.spec.positions.of_key(("tables", name)))
+                       for name, number in self.tables.items())
+        return Network(
+            source_name=self.spec.positions.file.rsplit("/", 1)[-1],
+            interfaces=tuple(sorted(interfaces, key=lambda i: i.name)),
+            tables=tuple(sorted(tables, key=lambda t: t.number)),
+            routes=tuple(routes),
+            rules=tuple(rules),
+        )
+
+    def build_tables(self) -> None:
+        numbers: dict[int, str] = {}
+        for name, number in self.data.get("tables", {}).items():
+            path: Path = ("tables", name)
+            if name in ("main", "local", "default", "unspec"):
+                self.error(path, f"the table name {name!r} is the kernel's own",
+                           "choose another name", key=True)
+                continue
+            if number in RESERVED_TABLES:
+                self.error(path, f"table number {number} is reserved "
+                           f"({RESERVED_TABLES[number]})", "use 1-252 or 256 and above")
+                continue
+            if number in numbers:
+                first = self.spec.positions.of_key(("tables", numbers[number]))
+                self.error(path, f"table number {number} is also used by "
+                           f"{numbers[number]!r} at {first}", "give each table its own number")
+                continue
+            numbers[number] = name
+            self.tables[name] = number
+
+    def collect_membership(self, raw_interfaces: dict[str, Any]) -> dict[str, str]:
+        """Map each bond/bridge member to its controller; check the members exist."""
+        controllers: dict[str, str] = {}
+        for name, raw in raw_interfaces.items():
+            for index, member in enumerate(raw.get("members", [])):
+                path: Path = ("interfaces", name, "members", index)
+                if member == name:
+                    self.error(path, f"{name} cannot be a member of itself")
+                elif member not in raw_interfaces:
+                    self.error(path, f"unknown interface {member!r}",
+                               "declare it under `interfaces:`")
+                elif member in controllers:
+                    self.error(path, f"{member} is already a member of {controllers[member]}",
+                               "an interface can belong to one bond or bridge only")
+                else:
+                    controllers[member] = name
+                    kind = raw_interfaces[member].get("type", "ethernet")
+                    if raw.get("type") == "bond" and kind != "ethernet":
+                        self.error(path, f"bond members must be ethernet devices, "
+                                   f"{member} is a {kind}")
+                    for key in _IP_KEYS:
+                        if key in raw_interfaces[member]:
+                            self.error(("interfaces", member, key),
+                                       f"{member} is a member of {name} and cannot carry "
+                                       f"`{key}`", f"move it to {name}", key=True)
+        return controllers
+
+    def build_interface(self, name: str, raw: dict[str, Any], controller: str | None) -> Interface:
+        base: Path = ("interfaces", name)
+        kind = Kind(raw.get("type", "ethernet"))
+        for key, kinds in _TYPE_ONLY_KEYS.items():
+            if key in raw and kind not in kinds:
+                self.error((*base, key), f"`{key}` does not apply to a {kind} interface",
+                           f"it is for {' and '.join(sorted(kinds))} interfaces", key=True)
+        for key in _TYPE_REQUIRED_KEYS[kind]:
+            if key not in raw:
+                self.error(base, f"a {kind} interface needs `{key}`", f"add `{key}:`",
+                           key=True)
+
+        addresses = tuple(
+            Address(ipaddress.ip_interface(text), self.at((*base, "addresses", i)))
+            for i, text in enumerate(raw.get("addresses", []))
+            if self.interface_address((*base, "addresses", i), text))
+        gateways = self.build_gateways(base, raw, addresses)
+        dns = raw.get("dns", {})
+        dns_servers = tuple(a for i, t in enumerate(dns.get("servers", []))
+                            if (a := self.address((*base, "dns", "servers", i), t)) is not None)
+        match = Match(**raw["match"]) if "match" in raw and kind == Kind.ETHERNET else None
+        uplink = self.build_uplink(base, raw, addresses) if "uplink" in raw else None
+        return Interface(
+            name=name, kind=kind, where=self.spec.positions.of_key(base), match=match,
+            addresses=addresses, gateways=gateways,
+            dhcp4=raw.get("dhcp4", False), dhcp6=raw.get("dhcp6", False),
+            mtu=raw.get("mtu"), dns_servers=dns_servers,
+            dns_search=tuple(dns.get("search", [])), uplink=uplink,
+            bond=self.build_bond(base, raw) if kind == Kind.BOND and "bond" in raw else None,
+            vlan=self.build_vlan(base, raw) if kind == Kind.VLAN and "vlan" in raw else None,
+            bridge=(BridgeOptions(stp=raw.get("bridge", {}).get("stp"))
+                    if kind == Kind.BRIDGE else None),
+            members=tuple(sorted(raw.get("members", []))) if kind in (Kind.BOND, Kind.BRIDGE)
+            else (),
+            controller=controller,
+        )
+
+    def interface_address(self, path: Path, text: str) -> bool:
+        try:
+            value = ipaddress.ip_interface(text)
+        except ValueError:
+            self.error(path, f"{text!r} is not an address with a prefix length",
+                       "write e.g. 192.0.2.10/24 or 2001:db8::10/64")
+            return False
+        if value.version == 4 and value.network.prefixlen < 31 and (
+                value.ip in (value.network.network_address, value.network.broadcast_address)):
+            self.error(path, f"{text} is the network or broadcast address of its prefix",
+                       "use a host address inside the prefix")
+            return False
+        if value.ip.is_multicast or value.ip.is_unspecified or value.ip.is_loopback:
+            self.error(path, f"{text} cannot be assigned to an interface",
+                       "use a unicast host address")
+            return False
+        return True
+
+    def build_gateways(self, base: Path, raw: dict[str, Any],
+                       addresses: tuple[Address, ...]) -> tuple[tuple[IPAddress, Location], ...]:
+        result: list[tuple[IPAddress, Location]] = []
+        seen: dict[int, Location] = {}
+        for i, text in enumerate(raw.get("gateways", [])):
+            path: Path = (*base, "gateways", i)
+            gateway = self.address(path, text)
+            if gateway is None:
+                continue
+            if gateway.version in seen:
+                self.error(path, f"a second IPv{gateway.version} gateway (the first is at "
+                           f"{seen[gateway.version]})", "give at most one gateway per family; "
+                           "add more default routes under `routes:` with metrics")
+                continue
+            seen[gateway.version] = self.at(path)
+            dhcp = raw.get("dhcp4" if gateway.version == 4 else "dhcp6", False)
+            if not dhcp and not any(gateway in a.address.network for a in addresses):
+                self.error(path, f"gateway {gateway} is not inside any of the interface's "
+                           f"IPv{gateway.version} prefixes",
+                           "fix the address or prefix length, or write a route with "
+                           "`on_link: true`")
+            result.append((gateway, self.at(path)))
+        return tuple(result)
+
+    def build_uplink(self, base: Path, raw: dict[str, Any],
+                     addresses: tuple[Address, ...]) -> Uplink | None:
+        path: Path = (*base, "uplink")
+        spec = raw["uplink"]
+        table = self.table((*path, "table"), spec["table"])
+        if table == MAIN_TABLE:
+            self.error((*path, "table"), "an uplink needs its own table, not main",
+                       "define a table under `tables:` for this uplink")
+            return None
+        if not raw.get("addresses"):
+            self.error(path, "an uplink needs at least one static address",
+                       "add `addresses:`; DHCP uplinks are not supported in spec version 1",
+                       key=True)
+        if not raw.get("gateways"):
+            self.error(path, "an uplink needs a gateway for its default route",
+                       "add `gateways:`", key=True)
+        if table is None:
+            return None
+        return Uplink(table=table, main_default=spec.get("default", False),
+                      priority=spec.get("priority", DEFAULT_UPLINK_PRIORITY),
+                      where=self.spec.positions.of_key(path))
+
+    def build_bond(self, base: Path, raw: dict[str, Any]) -> BondOptions:
+        path: Path = (*base, "bond")
+        options: dict[str, Any] = raw["bond"]
+        mode = BondMode(options["mode"])
+        for key in options:
+            modes = BOND_OPTION_MODES.get(key)
+            if modes is not None and mode not in modes:
+                self.error((*path, key), f"`{key}` does not apply to bond mode {mode}",
+                           f"it applies to: {', '.join(m.value for m in BondMode if m in modes)}",
+                           key=True)
+        if "miimon" in options and "arp_interval" in options:
+            self.error((*path, "arp_interval"), "`miimon` and `arp_interval` exclude each other",
+                       "choose MII or ARP link monitoring", key=True)
+        if ("arp_interval" in options) != ("arp_ip_target" in options):
+            missing = "arp_ip_target" if "arp_interval" in options else "arp_interval"
+            self.error(path, f"ARP monitoring needs `{missing}` too", f"add `{missing}:`",
+                       key=True)
+        for key in ("updelay", "downdelay"):
+            if key in options and "miimon" not in options:
+                self.error((*path, key), f"`{key}` needs `miimon`", "add `miimon:`", key=True)
+        members = raw.get("members", [])
+        if "primary" in options and options["primary"] not in members:
+            self.error((*path, "primary"), f"primary {options['primary']!r} is not a member "
+                       "of this bond", f"use one of: {', '.join(members)}")
+        targets = []
+        for i, text in enumerate(options.get("arp_ip_target", [])):
+            target = self.address((*path, "arp_ip_target", i), text)
+            if target is not None and target.version != 4:
+                self.error((*path, "arp_ip_target", i), "ARP targets are IPv4 addresses")
+            elif isinstance(target, ipaddress.IPv4Address):
+                targets.append(target)
+        return BondOptions(
+            mode=mode, miimon=options.get("miimon"), updelay=options.get("updelay"),
+            downdelay=options.get("downdelay"), arp_interval=options.get("arp_interval"),
+            arp_ip_targets=tuple(targets), xmit_hash_policy=options.get("xmit_hash_policy"),
+            lacp_rate=options.get("lacp_rate"), ad_select=options.get("ad_select"),
+            primary=options.get("primary"), tlb_dynamic_lb=options.get("tlb_dynamic_lb"),
+            min_links=options.get("min_links"))
+
+    def build_vlan(self, base: Path, raw: dict[str, Any]) -> VlanOptions | None:
+        path: Path = (*base, "vlan")
+        vlan_id, link = raw["vlan"]["id"], raw["vlan"]["link"]
+        ok = True
+        if not 1 <= vlan_id <= 4094:
+            self.error((*path, "id"), f"VLAN id {vlan_id} is outside 1..4094",
+                       "use an id from 1 to 4094")
+            ok = False
+        interfaces = self.data["interfaces"]
+        if link == base[-1]:
+            self.error((*path, "link"), "a VLAN cannot sit on itself")
+            ok = False
+        elif link not in interfaces:
+            self.error((*path, "link"), f"unknown interface {link!r}",
+                       "declare the parent under `interfaces:`")
+            ok = False
+        return VlanOptions(vlan_id, link) if ok else None
+
+    def check_addresses(self, interfaces: list[Interface]) -> None:
+        seen: dict[Any, Address] = {}
+        for interface in interfaces:
+            for address in interface.addresses:
+                first = seen.get(address.address.ip)
+                if first is not None:
+                    self.diagnostics.append(Diagnostic(
+                        address.where, f"interfaces.{interface.name}.addresses",
+                        f"address {address.address.ip} is already assigned at {first.where}",
+                        "each address may be assigned once"))
+                else:
+                    seen[address.address.ip] = address
+
+    def build_routes(self, interface: Interface, raws: list[dict[str, Any]]) -> list[Route]:
+        routes = []
+        for index, raw in enumerate(raws):
+            path: Path = ("interfaces", interface.name, "routes", index)
+            gateway = self.address((*path, "via"), raw["via"]) if "via" in raw else None
+            source = self.address((*path, "source"), raw["source"]) if "source" in raw else None
+            family: Family | None = None
+            for known in (gateway, source):
+                if known is not None:
+                    family = 4 if known.version == 4 else 6
+            destination = self.network((*path, "to"), raw["to"], family)
+            table = self.table((*path, "table"), raw.get("table", "main"))
+            if destination is None or table is None:
+                continue
+            route_type = RouteType(raw.get("type", "unicast"))
+            for key, value in (("via", gateway), ("source", source)):
+                if value is not None and value.version != destination.version:
+                    self.error((*path, key), f"{key} {value} is not of the same family as "
+                               f"{destination}", "use one family per route")
+            if gateway is not None and route_type != RouteType.UNICAST:
+                self.error((*path, "via"), f"a {route_type} route has no gateway",
+                           "remove `via:` or the `type:`")
+            on_link = raw.get("on_link", False)
+            if (gateway is not None and not on_link and gateway.version == destination.version
+                    and not any(gateway in a.address.network for a in interface.addresses)
+                    and not (interface.dhcp4 if gateway.version == 4 else interface.dhcp6)):
+                self.error((*path, "via"), f"gateway {gateway} is not inside any of "
+                           f"{interface.name}'s prefixes",
+                           "fix the address, or set `on_link: true` if the gateway is "
+                           "reachable on the link anyway")
+            if source is not None and source not in self.host_addresses:
+                self.error((*path, "source"), f"preferred source {source} is not an address "
+                           "of this host", "use one of the host's own addresses")
+            family_of = 4 if destination.version == 4 else 6
+            routes.append(Route(
+                interface=interface.name, destination=destination, table=table,
+                metric=raw.get("metric", KERNEL_DEFAULT_METRIC[family_of]),
+                where=self.at(path), gateway=gateway, on_link=on_link,
+                scope=Scope(raw["scope"]) if "scope" in raw else None,
+                source=source, type=route_type))
+        return routes
+
+    def build_rule(self, index: int, raw: dict[str, Any],
+                   interfaces: dict[str, Interface]) -> Rule | None:
+        path: Path = ("rules", index)
+        declared: Family | None = None
+        if "family" in raw:
+            declared = 4 if raw["family"] == "ipv4" else 6
+        selectors: dict[str, IPNetwork | None] = {}
+        for key in ("from", "to"):
+            selectors[key] = (self.network((*path, key), raw[key], declared)
+                              if key in raw else None)
+        families = {n.version for n in selectors.values() if n is not None}
+        if declared is not None:
+            families.add(declared)
+        if len(families) > 1:
+            self.error(path, "the rule mixes IPv4 and IPv6", "split it into one rule per family",
+                       key=True)
+            return None
+        if not families:
+            self.error(path, "the rule has neither `from` nor `to`, so its family is unknown",
+                       "add `family: ipv4` or `family: ipv6`", key=True)
+            return None
+        for key in ("iif", "oif"):
+            if key in raw and raw[key] not in interfaces:
+                self.error((*path, key), f"unknown interface {raw[key]!r}",
+                           "declare it under `interfaces:`")
+        fwmark, fwmask = _fwmark(raw.get("fwmark"))
+        table = self.table((*path, "table"), raw["table"])
+        if table is None:
+            return None
+        family: Family = 4 if families.pop() == 4 else 6
+        return Rule(family=family, priority=raw["priority"], table=table, interface="",
+                    where=self.at(path), source=selectors["from"],
+                    destination=selectors["to"], iif=raw.get("iif"), oif=raw.get("oif"),
+                    fwmark=fwmark, fwmask=fwmask)
+
+    def check_uplinks(self, interfaces: list[Interface]) -> None:
+        defaults = [i for i in interfaces if i.uplink is not None and i.uplink.main_default]
+        for extra in defaults[1:]:
+            assert extra.uplink is not None and defaults[0].uplink is not None
+            self.diagnostics.append(Diagnostic(
+                extra.uplink.where, f"interfaces.{extra.name}.uplink.default",
+                f"{defaults[0].name} already carries the main table's default route "
+                f"(at {defaults[0].uplink.where})",
+                "mark one uplink with `default: true`"))
+        uplinks = [i for i in interfaces if i.uplink is not None]
+        plain_gateways = [i for i in interfaces if i.uplink is None and i.gateways]
+        if uplinks and not defaults and not plain_gateways:
+            first = uplinks[0]
+            assert first.uplink is not None
+            self.diagnostics.append(Diagnostic(
+                first.uplink.where, f"interfaces.{first.name}.uplink",
+                "no interface carries the main table's default route, so connections the "
+                "host opens itself have no way out",
+                "mark one uplink with `default: true`"))
+        used: dict[int, Interface] = {}
+        for interface in uplinks:
+            assert interface.uplink is not None
+            other = used.get(interface.uplink.table)
+            if other is not None:
+                self.diagnostics.append(Diagnostic(
+                    interface.uplink.where, f"interfaces.{interface.name}.uplink.table",
+                    f"table {interface.uplink.table} is already the uplink table of "
+                    f"{other.name}", "give each uplink its own table"))
+            used[interface.uplink.table] = interface
+
+
+def _fwmark(value: int | str | None) -> tuple[int | None, int | None]:
+    if value is None:
+        return None, None
+    if isinstance(value, int):
+        return value, None
+    mark, _, mask = value.partition("/")
+    return int(mark, 0), (int(mask, 0) if mask else None)
+
+
+def build(spec: LoadedSpec) -> Network:
+    """The model of a schema-valid spec, before intent passes; raises SpecError."""
+    return _Builder(spec).build()

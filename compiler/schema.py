@@ -1,0 +1,142 @@
+"""Validate loaded spec data against the JSON Schema, with located, actionable errors."""
+
+from __future__ import annotations
+
+import datetime
+import functools
+import json
+from typing import Any
+
+from .errors import Diagnostic, SpecError
+from .loader import LoadedSpec, Path, dotted
+from .resources import resource_path
+
+SCHEMA_FILE = "netcompile.schema.json"
+
+
+@functools.cache
+def schema_text() -> str:
+    return resource_path("schemas", SCHEMA_FILE).read_text(encoding="utf-8")
+
+
+@functools.cache
+def _validator() -> Any:
+    from jsonschema import Draft202012Validator
+
+    return Draft202012Validator(json.loads(schema_text()))
+
+
+def validate(spec: LoadedSpec) -> None:
+    """Raise SpecError with every schema violation, in source order."""
+    diagnostics: list[Diagnostic] = []
+    for error in _validator().iter_errors(spec.data):
+        diagnostics.extend(_describe(error, spec))
+    if diagnostics:
+        raise SpecError(_unique(diagnostics))
+
+
+def _unique(diagnostics: list[Diagnostic]) -> list[Diagnostic]:
+    seen: dict[tuple[object, ...], Diagnostic] = {}
+    for d in diagnostics:
+        seen.setdefault((d.where, d.path, d.message), d)
+    return list(seen.values())
+
+
+def _describe_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "a boolean (true/false)"
+    if isinstance(value, int):
+        return f"the number {value}"
+    if isinstance(value, float):
+        return f"the number {value}"
+    if isinstance(value, datetime.date):
+        return f"the date {value.isoformat()}"
+    if value is None:
+        return "an empty value"
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return repr(value)
+
+
+_TYPE_NAMES = {"string": "a string", "integer": "a whole number", "boolean": "true or false",
+               "object": "a mapping", "array": "a list", "number": "a number"}
+
+
+def _describe(error: Any, spec: LoadedSpec) -> list[Diagnostic]:
+    path: Path = tuple(error.absolute_path)
+    positions = spec.positions
+    where = positions.of(path)
+    name = dotted(path)
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    description = schema.get("description", "")
+    validator = error.validator
+    instance = error.instance
+
+    if validator == "additionalProperties" and isinstance(instance, dict):
+        allowed = sorted(error.schema.get("properties", {}))
+        return [Diagnostic(positions.of_key((*path, key)), dotted((*path, key)),
+                           f"unknown key {key!r}",
+                           f"allowed here: {', '.join(allowed)}" if allowed else "remove it")
+                for key in instance if key not in error.schema.get("properties", {})]
+    if validator == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else "?"
+        return [Diagnostic(where, name, f"missing required key {missing!r}",
+                           f"add `{missing}:`")]
+    if validator == "type":
+        wanted = error.validator_value
+        wanted_text = (" or ".join(_TYPE_NAMES.get(w, w) for w in wanted)
+                       if isinstance(wanted, list) else _TYPE_NAMES.get(wanted, wanted))
+        hint = "quote the value" if wanted == "string" else description or "fix the value"
+        return [Diagnostic(where, name, f"expected {wanted_text}, got {_describe_value(instance)}",
+                           hint)]
+    if validator == "enum":
+        choices = ", ".join(str(c) for c in error.validator_value)
+        return [Diagnostic(where, name, f"{_describe_value(instance)} is not one of: {choices}",
+                           "use one of the listed values")]
+    if validator == "const":
+        return [Diagnostic(where, name, f"must be {error.validator_value!r}, got "
+                           f"{_describe_value(instance)}",
+                           "this netcompile understands spec version 1")]
+    if validator == "pattern":
+        return [Diagnostic(where, name, f"{instance!r} is not valid here",
+                           description or f"it must match {error.validator_value}")]
+    if validator in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        low = schema.get("minimum")
+        high = schema.get("maximum")
+        return [Diagnostic(where, name, f"{instance} is out of range",
+                           f"use a value from {low} to {high}")]
+    if validator in ("minLength", "maxLength"):
+        return [Diagnostic(where, name, f"{instance!r} has the wrong length",
+                           description or f"{validator} is {error.validator_value}")]
+    if validator in ("minItems", "maxItems", "minProperties"):
+        return [Diagnostic(where, name, _count_message(validator, error.validator_value),
+                           description or "fix the number of entries")]
+    if validator == "oneOf":
+        return [Diagnostic(where, name, f"{_describe_value(instance)} is not valid here",
+                           description or "see the spec reference")]
+    if validator == "propertyNames":
+        return [_property_name_error(sub, path, spec) for sub in error.context] or [
+            Diagnostic(where, name, error.message, description)]
+    return [Diagnostic(where, name, error.message, description)]
+
+
+def _count_message(validator: str, limit: int) -> str:
+    if validator == "minItems":
+        return f"needs at least {limit} entr{'y' if limit == 1 else 'ies'}"
+    if validator == "maxItems":
+        return f"takes at most {limit} entr{'y' if limit == 1 else 'ies'}"
+    return f"needs at least {limit} key{'s' if limit != 1 else ''}"
+
+
+def _property_name_error(sub: Any, path: Path, spec: LoadedSpec) -> Diagnostic:
+    key = sub.instance
+    where = spec.positions.of_key((*path, key))
+    description = sub.schema.get("description", "") if isinstance(sub.schema, dict) else ""
+    if sub.validator == "maxLength":
+        message = f"the name {key!r} is longer than {sub.validator_value} bytes"
+    else:
+        message = f"the name {key!r} is not allowed"
+    return Diagnostic(where, dotted((*path, key)), message,
+                      description or "use letters, digits, '-' and '_'")
