@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import functools
+import ipaddress
 import json
 from typing import Any
 
@@ -19,11 +20,28 @@ def schema_text() -> str:
     return resource_path("schemas", SCHEMA_FILE).read_text(encoding="utf-8")
 
 
+def _is_ip_address(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    ipaddress.ip_address(value)
+    return True
+
+
+def _is_ip_interface(value: object) -> bool:
+    if not isinstance(value, str):
+        return True
+    ipaddress.ip_interface(value)
+    return True
+
+
 @functools.cache
 def _validator() -> Any:
-    from jsonschema import Draft202012Validator
+    from jsonschema import Draft202012Validator, FormatChecker
 
-    return Draft202012Validator(json.loads(schema_text()))
+    formats = FormatChecker(formats=())
+    formats.checks("ip-address", raises=ValueError)(_is_ip_address)
+    formats.checks("ip-interface", raises=ValueError)(_is_ip_interface)
+    return Draft202012Validator(json.loads(schema_text()), format_checker=formats)
 
 
 def validate(spec: LoadedSpec) -> None:
@@ -113,6 +131,12 @@ def _describe(error: Any, spec: LoadedSpec) -> list[Diagnostic]:
     if validator in ("minItems", "maxItems", "minProperties"):
         return [Diagnostic(where, name, _count_message(validator, error.validator_value),
                            description or "fix the number of entries")]
+    if validator == "format":
+        if error.validator_value == "ip-address":
+            what, example = "an IP address", "192.0.2.1 or 2001:db8::1"
+        else:
+            what, example = "an address with prefix length", "192.0.2.10/24 or 2001:db8::10/64"
+        return [Diagnostic(where, name, f"{instance!r} is not {what}", f"write e.g. {example}")]
     if validator == "oneOf":
         return [Diagnostic(where, name, f"{_describe_value(instance)} is not valid here",
                            description or "see the spec reference")]

@@ -1,0 +1,119 @@
+"""Read a namespace's kernel state with `ip -N -j` and normalise it.
+
+Normalisations (each also in docs/lab.md), and why:
+- Only the interfaces of the spec: the lab's own loopback is not the spec's.
+- Addresses: scope global only. Link-local (fe80::/64, scope link) addresses are
+  made by the kernel from the MAC, not by the spec.
+- Routes: the local table (255) is dropped: the kernel fills it from addresses.
+  So are IPv6 link-local routes (fe80::/64), multicast (ff00::/8) and anycast
+  routes, which the kernel adds for every IPv6 link.
+- Route protocol (kernel, boot, static, dhcp...) and IPv6 `pref` are dropped:
+  each daemon tags its routes with its own protocol, which routes nothing.
+- The metric of a connected prefix route in the main table (no gateway,
+  destination = the subnet of one of the interface's addresses) is not compared:
+  the kernel gives it 0 (IPv4) or 256 (IPv6) when it adds it, NetworkManager adds
+  it itself with the device's route metric (100 for ethernet). Every other
+  route's metric is compared.
+- The transient `linkdown` flag (carrier not yet up) is dropped; `onlink` is kept.
+- Rules: the protocol is dropped for the same reason as for routes; the kernel's
+  own rules (0 local, 32766 main, 32767 default) are kept, so a backend that
+  removed them would show.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from ipaddress import ip_interface, ip_network
+from typing import Any
+
+from .procs import ns_run
+from .state import LOCAL, MAIN, Addr, KernelState, Link, RouteEntry, RuleEntry
+
+_SCOPES = {0: "global", 200: "site", 253: "link", 254: "host", 255: "nowhere"}
+_SKIPPED_TYPES = {"local", "broadcast", "multicast", "anycast"}
+
+
+def _ip_json(ns: str, *args: str) -> list[dict[str, Any]]:
+    out = ns_run(ns, ["ip", "-N", "-j", *args]).stdout
+    return json.loads(out) if out.strip() else []
+
+
+def _network(value: str, family: int) -> str:
+    if value == "default":
+        return "0.0.0.0/0" if family == 4 else "::/0"
+    return str(ip_network(value, strict=False))
+
+
+def _scope(value: object) -> str:
+    if value is None:
+        return "global"
+    # `ip -N` prints scopes as numbers (sometimes as strings of digits).
+    text = str(value)
+    return _SCOPES.get(int(text), text) if text.isdigit() else text
+
+
+def _table(value: object) -> int:
+    # Numeric output gives "100"; the main table's routes carry no "table" key.
+    return MAIN if value is None else int(str(value))
+
+
+def read(ns: str, interfaces: Iterable[str]) -> KernelState:
+    names = set(interfaces)
+    links, addresses = set(), set()
+    for link in _ip_json(ns, "addr", "show"):
+        if link["ifname"] not in names:
+            continue
+        links.add(Link(link["ifname"], "UP" in link.get("flags", ()), int(link["mtu"])))
+        for info in link.get("addr_info", ()):
+            if _scope(info.get("scope")) == "global":
+                addresses.add(Addr(link["ifname"], f"{info['local']}/{info['prefixlen']}"))
+    connected = {(a.interface, str(ip_interface(a.address).network)) for a in addresses}
+    routes = set()
+    for family in (4, 6):
+        for raw in _ip_json(ns, f"-{family}", "route", "show", "table", "all"):
+            route = _route(raw, family, connected)
+            if route is not None and (route.device is None or route.device in names):
+                routes.add(route)
+    rules = {_rule(raw, family) for family in (4, 6)
+             for raw in _ip_json(ns, f"-{family}", "rule", "show")}
+    return KernelState(frozenset(links), frozenset(addresses), frozenset(routes),
+                       frozenset(rules))
+
+
+def _route(raw: dict[str, Any], family: int,
+           connected: set[tuple[str, str]]) -> RouteEntry | None:
+    table = _table(raw.get("table"))
+    kind = raw.get("type", "unicast")
+    destination = _network(raw["dst"], family)
+    if table == LOCAL or kind in _SKIPPED_TYPES:
+        return None
+    if family == 6 and ip_network(destination).is_link_local:
+        return None
+    device = raw.get("dev")
+    gateway = raw.get("gateway")
+    metric: int | None = int(raw.get("metric", 0))
+    if table == MAIN and gateway is None and (device, destination) in connected:
+        metric = None
+    return RouteEntry(family, table, kind, destination, gateway, device,
+                      _scope(raw.get("scope")), raw.get("prefsrc"), metric,
+                      "onlink" in raw.get("flags", ()))
+
+
+def _rule(raw: dict[str, Any], family: int) -> RuleEntry:
+    def prefix(key: str) -> str | None:
+        value = raw.get(key)
+        if value is None or value == "all":
+            return None
+        length = raw.get(f"{key}len")
+        return str(ip_network(f"{value}/{length}" if length is not None else value,
+                              strict=False))
+
+    fwmark = raw.get("fwmark")
+    if fwmark is not None and raw.get("fwmask") is not None:
+        fwmark = f"{fwmark}/{raw['fwmask']}"
+    table = raw.get("table")
+    return RuleEntry(family, int(raw.get("priority", 0)), prefix("src"), prefix("dst"),
+                     raw.get("iif"), raw.get("oif"), fwmark,
+                     None if table is None else _table(table),
+                     raw.get("action", "lookup" if table is not None else "unknown"))
