@@ -90,7 +90,8 @@ def _route(raw: dict[str, Any], family: int,
         return None
     if family == 6 and ip_network(destination).is_link_local:
         return None
-    device = raw.get("dev")
+    # Blackhole, unreachable and prohibit routes show `dev lo`; they have no device.
+    device = raw.get("dev") if kind == "unicast" else None
     gateway = raw.get("gateway")
     metric: int | None = int(raw.get("metric", 0))
     if table == MAIN and gateway is None and (device, destination) in connected:
