@@ -177,7 +177,7 @@ class _Builder:
             if number in numbers:
                 first = self.spec.positions.of_key(("tables", numbers[number]))
                 self.error(path, f"table number {number} is also used by "
-                           f"{numbers[number]!r} at {first}", "give each table its own number")
+                           f"{numbers[number]!r} at {first.brief}", "give each table its own number")
                 continue
             numbers[number] = name
             self.tables[name] = number
@@ -275,7 +275,7 @@ class _Builder:
                 continue
             if gateway.version in seen:
                 self.error(path, f"a second IPv{gateway.version} gateway (the first is at "
-                           f"{seen[gateway.version]})", "give at most one gateway per family; "
+                           f"{seen[gateway.version].brief})", "give at most one gateway per family; "
                            "add more default routes under `routes:` with metrics")
                 continue
             seen[gateway.version] = self.at(path)
@@ -375,7 +375,7 @@ class _Builder:
                 if first is not None:
                     self.diagnostics.append(Diagnostic(
                         address.where, f"interfaces.{interface.name}.addresses",
-                        f"address {address.address.ip} is already assigned at {first.where}",
+                        f"address {address.address.ip} is already assigned at {first.where.brief}",
                         "each address may be assigned once"))
                 else:
                     seen[address.address.ip] = address
@@ -464,7 +464,7 @@ class _Builder:
             self.diagnostics.append(Diagnostic(
                 extra.uplink.where, f"interfaces.{extra.name}.uplink.default",
                 f"{defaults[0].name} already carries the main table's default route "
-                f"(at {defaults[0].uplink.where})",
+                f"(at {defaults[0].uplink.where.brief})",
                 "mark one uplink with `default: true`"))
         uplinks = [i for i in interfaces if i.uplink is not None]
         plain_gateways = [i for i in interfaces if i.uplink is None and i.gateways]

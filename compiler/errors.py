@@ -17,6 +17,11 @@ class Location:
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.column}"
 
+    @property
+    def brief(self) -> str:
+        """For messages that point at a second place in the same spec."""
+        return f"line {self.line}, column {self.column}"
+
 
 @dataclass(frozen=True, slots=True)
 class Diagnostic:

@@ -117,7 +117,7 @@ def check_conflicts(network: Network) -> Network:
             problems.append(Diagnostic(
                 route.where, "routes",
                 f"a second IPv{route.family} default route in table {_table(network, route.table)}"
-                f" with metric {route.metric} (the first comes from {first.where})",
+                f" with metric {route.metric} (the first comes from {first.where.brief})",
                 "give one of them another metric, or drop one"))
     rules: dict[tuple[object, ...], Rule] = {}
     for rule in network.rules:
@@ -127,7 +127,7 @@ def check_conflicts(network: Network) -> Network:
             problems.append(Diagnostic(
                 rule.where, "rules",
                 f"a second rule with priority {rule.priority} and the same selector "
-                f"(the first comes from {first_rule.where})",
+                f"(the first comes from {first_rule.where.brief})",
                 "give one of them another priority, or drop one"))
     if problems:
         raise SpecError(problems)

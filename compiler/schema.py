@@ -92,6 +92,8 @@ def _describe(error: Any, spec: LoadedSpec) -> list[Diagnostic]:
     validator = error.validator
     instance = error.instance
 
+    if "propertyNames" in error.absolute_schema_path:
+        return [_property_name_error(error, path, spec)]
     if validator == "additionalProperties" and isinstance(instance, dict):
         allowed = sorted(error.schema.get("properties", {}))
         return [Diagnostic(positions.of_key((*path, key)), dotted((*path, key)),
@@ -140,9 +142,6 @@ def _describe(error: Any, spec: LoadedSpec) -> list[Diagnostic]:
     if validator == "oneOf":
         return [Diagnostic(where, name, f"{_describe_value(instance)} is not valid here",
                            description or "see the spec reference")]
-    if validator == "propertyNames":
-        return [_property_name_error(sub, path, spec) for sub in error.context] or [
-            Diagnostic(where, name, error.message, description)]
     return [Diagnostic(where, name, error.message, description)]
 
 
@@ -159,7 +158,7 @@ def _property_name_error(sub: Any, path: Path, spec: LoadedSpec) -> Diagnostic:
     where = spec.positions.of_key((*path, key))
     description = sub.schema.get("description", "") if isinstance(sub.schema, dict) else ""
     if sub.validator == "maxLength":
-        message = f"the name {key!r} is longer than {sub.validator_value} bytes"
+        message = f"the name {key!r} is longer than {sub.validator_value} characters"
     else:
         message = f"the name {key!r} is not allowed"
     return Diagnostic(where, dotted((*path, key)), message,

@@ -1,0 +1,284 @@
+"""netplan: one YAML file, /etc/netplan/90-netcompile.yaml, rendered by networkd.
+
+A translation table from the model to netplan 0.106's keys. Only the networkd
+renderer is offered: netplan's NetworkManager renderer drops `routing-policy`
+before netplan 1.2, so symmetric routing would vanish without a word.
+
+What netplan 0.106 cannot say is collected as UnsupportedError and raised at
+the end; see docs/backends/netplan.md for the list and why each one is a gap.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from .. import output, templating
+from ..errors import UnsupportedError, UnsupportedErrors
+from ..model import (
+    BondMode,
+    BondOptions,
+    Interface,
+    IPNetwork,
+    Kind,
+    Network,
+    Route,
+    RouteType,
+    Rule,
+    Scope,
+)
+from ..output import OutputFile
+
+NAME = "netplan"
+PATH = "etc/netplan/90-netcompile.yaml"
+# netplan warns when its YAML is readable by others.
+MODE = 0o600
+RENDERER = "networkd"
+
+# Interface kind -> the top-level netplan section holding it (in file order).
+SECTIONS: dict[Kind, str] = {
+    Kind.ETHERNET: "ethernets",
+    Kind.BOND: "bonds",
+    Kind.VLAN: "vlans",
+    Kind.BRIDGE: "bridges",
+}
+
+BOND_MODES: dict[BondMode, str] = {
+    BondMode.BALANCE_RR: "balance-rr",
+    BondMode.ACTIVE_BACKUP: "active-backup",
+    BondMode.BALANCE_XOR: "balance-xor",
+    BondMode.BROADCAST: "broadcast",
+    BondMode.IEEE_802_3AD: "802.3ad",
+    BondMode.BALANCE_TLB: "balance-tlb",
+    BondMode.BALANCE_ALB: "balance-alb",
+}
+
+# BondOptions field -> netplan `parameters:` key. Durations are milliseconds in
+# both. None: netplan 0.106 has no key for it (there is no tlb-dynamic-lb).
+BOND_PARAMETERS: dict[str, str | None] = {
+    "miimon": "mii-monitor-interval",
+    "updelay": "up-delay",
+    "downdelay": "down-delay",
+    "arp_interval": "arp-interval",
+    "arp_ip_targets": "arp-ip-targets",
+    "xmit_hash_policy": "transmit-hash-policy",
+    "lacp_rate": "lacp-rate",
+    "ad_select": "ad-select",
+    "primary": "primary",
+    "min_links": "min-links",
+    "tlb_dynamic_lb": None,
+}
+
+ROUTE_TYPES: dict[RouteType, str] = {
+    RouteType.UNICAST: "unicast",
+    RouteType.BLACKHOLE: "blackhole",
+    RouteType.UNREACHABLE: "unreachable",
+    RouteType.PROHIBIT: "prohibit",
+}
+
+SCOPES: dict[Scope, str] = {Scope.GLOBAL: "global", Scope.LINK: "link", Scope.HOST: "host"}
+
+# Link-local addressing, as the networkd backend chooses it: IPv6 link-local on
+# every configured link (IPv6 needs it for neighbour discovery), no IPv4LL; none
+# on bond and bridge members, which carry no IP configuration of their own.
+LINK_LOCAL_CONFIGURED = "[ipv6]"
+LINK_LOCAL_MEMBER = "[]"
+
+# netplan 0.106 keeps table, metric and mark in a signed int: anything above this
+# comes out negative (or, at 2^32-1, as "unset") in the networkd files it writes.
+NETPLAN_INT_MAX = 2**31 - 1
+FWMASK_ALL = 0xFFFFFFFF
+
+OTHER_BACKENDS = "use the networkd or networkmanager backend"
+
+# A plain YAML scalar that no YAML 1.1 or 1.2 reader takes for anything but a string.
+_PLAIN = re.compile(r"[A-Za-z_][A-Za-z0-9_.+/-]*")
+_YAML_WORDS = {"y", "n", "yes", "no", "on", "off", "true", "false", "null", "nan", "inf"}
+
+
+def scalar(text: str) -> str:
+    """A string as a YAML scalar: plain when unambiguous, else double-quoted
+    (addresses, MACs, `802.3ad`, names such as `yes` or `0x1`)."""
+    if _PLAIN.fullmatch(text) and text.lower() not in _YAML_WORDS:
+        return text
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'
+
+
+def flow(items: Iterable[str]) -> str:
+    return "[" + ", ".join(items) + "]"
+
+
+def boolean(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def network_text(prefix: IPNetwork) -> str:
+    return scalar(prefix.with_prefixlen)
+
+
+Pairs = list[tuple[str, str]]
+
+
+@dataclass
+class InterfaceView:
+    """One interface's netplan block; every value is already spelled YAML."""
+
+    name: str
+    settings: Pairs = field(default_factory=list)
+    match: Pairs = field(default_factory=list)
+    members: list[str] = field(default_factory=list)
+    parameters: Pairs = field(default_factory=list)
+    addresses: list[str] = field(default_factory=list)
+    dns_servers: list[str] = field(default_factory=list)
+    dns_search: list[str] = field(default_factory=list)
+    routes: list[Pairs] = field(default_factory=list)
+    rules: list[Pairs] = field(default_factory=list)
+
+
+class _Renderer:
+    def __init__(self, network: Network):
+        self.network = network
+        self.errors: list[UnsupportedError] = []
+
+    def unsupported(self, where: object, what: str, hint: str = OTHER_BACKENDS) -> None:
+        from ..errors import Location
+
+        assert isinstance(where, Location)
+        self.errors.append(UnsupportedError(where, NAME, what, hint))
+
+    # -- interfaces ------------------------------------------------------------------
+    def interface(self, interface: Interface) -> InterfaceView:
+        view = InterfaceView(name=scalar(interface.name))
+        if interface.match is not None:
+            view.match = self.match(interface)
+            view.settings.append(("set-name", scalar(interface.name)))
+        view.members = [scalar(m) for m in interface.members]
+        if interface.bond is not None:
+            view.parameters = self.bond(interface, interface.bond)
+        if interface.bridge is not None and interface.bridge.stp is not None:
+            view.parameters = [("stp", boolean(interface.bridge.stp))]
+        if interface.vlan is not None:
+            view.settings += [("id", str(interface.vlan.id)),
+                              ("link", scalar(interface.vlan.link))]
+        if interface.mtu is not None:
+            view.settings.append(("mtu", str(interface.mtu)))
+        view.settings.append(("link-local", LINK_LOCAL_MEMBER if interface.is_member
+                              else LINK_LOCAL_CONFIGURED))
+        if not interface.is_member:
+            view.settings += [("dhcp4", boolean(interface.dhcp4)),
+                              ("dhcp6", boolean(interface.dhcp6))]
+        view.addresses = [scalar(a.address.with_prefixlen) for a in interface.addresses]
+        view.dns_servers = [scalar(str(a)) for a in interface.dns_servers]
+        view.dns_search = [scalar(s) for s in interface.dns_search]
+        view.routes = [self.route(r) for r in self.network.routes_of(interface.name)]
+        view.rules = [self.rule(r) for r in self.network.rules_of(interface.name)]
+        return view
+
+    def match(self, interface: Interface) -> Pairs:
+        assert interface.match is not None
+        pairs: Pairs = []
+        if interface.match.name is not None:
+            pairs.append(("name", scalar(interface.match.name)))
+        if interface.match.mac is not None:
+            pairs.append(("macaddress", scalar(interface.match.mac.lower())))
+        if interface.match.driver is not None:
+            pairs.append(("driver", scalar(interface.match.driver)))
+        return pairs
+
+    def bond(self, interface: Interface, bond: BondOptions) -> Pairs:
+        pairs: Pairs = [("mode", scalar(BOND_MODES[bond.mode]))]
+        for attribute, key in BOND_PARAMETERS.items():
+            value = getattr(bond, attribute)
+            if value is None or value == ():
+                continue
+            if key is None:
+                self.unsupported(interface.where, f"bond option `{attribute}` on "
+                                 f"{interface.name} (netplan 0.106 has no such bond parameter)")
+                continue
+            if isinstance(value, bool):
+                text = boolean(value)
+            elif isinstance(value, int):
+                text = str(value)
+            elif isinstance(value, tuple):
+                text = flow(scalar(str(v)) for v in value)
+            else:
+                text = scalar(str(value))
+            pairs.append((key, text))
+        return pairs
+
+    # -- routes and rules ----------------------------------------------------------------
+    def route(self, route: Route) -> Pairs:
+        self.check_int(route.where, "route table", route.table)
+        self.check_int(route.where, "route metric", route.metric)
+        pairs: Pairs = [("to", network_text(route.destination))]
+        if route.gateway is not None:
+            pairs.append(("via", scalar(str(route.gateway))))
+        if route.on_link:
+            pairs.append(("on-link", "true"))
+        if route.type is not RouteType.UNICAST:
+            pairs.append(("type", ROUTE_TYPES[route.type]))
+        if route.scope is not None:
+            pairs.append(("scope", SCOPES[route.scope]))
+        if route.source is not None:
+            pairs.append(("from", scalar(str(route.source))))
+        pairs += [("table", str(route.table)), ("metric", str(route.metric))]
+        return pairs
+
+    def rule(self, rule: Rule) -> Pairs:
+        if rule.source is None and rule.destination is None:
+            family = "0.0.0.0/0" if rule.family == 4 else "::/0"
+            self.unsupported(rule.where, "a rule with neither `from` nor `to` (netplan's "
+                             "routing-policy demands one)",
+                             f"add `from: {family}`, which matches every source")
+        for key, value in (("iif", rule.iif), ("oif", rule.oif)):
+            if value is not None:
+                self.unsupported(rule.where, f"a rule matching on `{key}` (netplan's "
+                                 "routing-policy has no interface selector)")
+        if rule.fwmask is not None and rule.fwmask != FWMASK_ALL:
+            self.unsupported(rule.where, f"the fwmark mask {rule.fwmask:#x} (netplan's "
+                             "`mark` takes a plain value, no mask)")
+        if rule.fwmark == 0:
+            self.unsupported(rule.where, "fwmark 0 (netplan 0.106 drops `mark: 0` from "
+                             "the rule without a word)")
+        elif rule.fwmark is not None:
+            self.check_int(rule.where, "fwmark", rule.fwmark)
+        self.check_int(rule.where, "rule table", rule.table)
+        pairs: Pairs = []
+        if rule.source is not None:
+            pairs.append(("from", network_text(rule.source)))
+        if rule.destination is not None:
+            pairs.append(("to", network_text(rule.destination)))
+        if rule.fwmark:
+            pairs.append(("mark", str(rule.fwmark)))
+        pairs += [("table", str(rule.table)), ("priority", str(rule.priority))]
+        return pairs
+
+    def check_int(self, where: object, what: str, value: int) -> None:
+        if value > NETPLAN_INT_MAX:
+            self.unsupported(where, f"{what} {value} (netplan 0.106 writes values above "
+                             f"{NETPLAN_INT_MAX} as negative numbers, which networkd rejects)",
+                             f"use a value up to {NETPLAN_INT_MAX}, or {OTHER_BACKENDS}")
+
+    # -- the file --------------------------------------------------------------------------
+    def render(self) -> list[OutputFile]:
+        sections = []
+        for kind, key in SECTIONS.items():
+            views = [self.interface(i) for i in self.network.interfaces if i.kind is kind]
+            if views:
+                sections.append({"key": key, "interfaces": views})
+        if self.errors:
+            raise UnsupportedErrors(self.errors)
+        content = templating.render(NAME, "netplan.yaml.j2",
+                                    header=output.header(self.network),
+                                    renderer=RENDERER, sections=sections)
+        files = [OutputFile(PATH, content, MODE)]
+        tables = output.rt_tables_file(self.network)
+        if tables is not None:
+            files.append(tables)
+        return files
+
+
+def render(network: Network) -> list[OutputFile]:
+    return _Renderer(network).render()
