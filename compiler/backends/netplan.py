@@ -15,7 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from .. import output, templating
-from ..errors import UnsupportedError, UnsupportedErrors
+from ..errors import Location, UnsupportedError, UnsupportedErrors
 from ..model import (
     BondMode,
     BondOptions,
@@ -142,10 +142,7 @@ class _Renderer:
         self.network = network
         self.errors: list[UnsupportedError] = []
 
-    def unsupported(self, where: object, what: str, hint: str = OTHER_BACKENDS) -> None:
-        from ..errors import Location
-
-        assert isinstance(where, Location)
+    def unsupported(self, where: Location, what: str, hint: str = OTHER_BACKENDS) -> None:
         self.errors.append(UnsupportedError(where, NAME, what, hint))
 
     # -- interfaces ------------------------------------------------------------------
@@ -255,7 +252,7 @@ class _Renderer:
         pairs += [("table", str(rule.table)), ("priority", str(rule.priority))]
         return pairs
 
-    def check_int(self, where: object, what: str, value: int) -> None:
+    def check_int(self, where: Location, what: str, value: int) -> None:
         if value > NETPLAN_INT_MAX:
             self.unsupported(where, f"{what} {value} (netplan 0.106 writes values above "
                              f"{NETPLAN_INT_MAX} as negative numbers, which networkd rejects)",
