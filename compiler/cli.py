@@ -48,7 +48,8 @@ docs/errors.md."""
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="netcompile", description=DESCRIPTION, epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter)
+        formatter_class=argparse.RawDescriptionHelpFormatter, add_help=False)
+    parser.add_argument("-h", "--help", action="store_true", help="show this help and exit")
     parser.add_argument("spec", nargs="?", help="the spec file (YAML)")
     parser.add_argument("-t", "--target", choices=(*TARGETS, "all"), default="networkd",
                         help="backend to compile for (default: networkd); `all` renders "
@@ -79,6 +80,9 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
     except SystemExit as exit_:
         return EXIT_OK if exit_.code == 0 else EXIT_INVALID
 
+    if args.help:
+        parser.print_help(out)
+        return EXIT_OK
     if args.version:
         from . import __version__
 

@@ -1,0 +1,43 @@
+# Everyday entry points. `make run` and `make test` work on a fresh Debian 12
+# machine (as root for the system packages that the real-tool checks and the lab use).
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+SYSTEM_PACKAGES := iproute2 iputils-ping iperf3 nftables ifupdown netplan.io network-manager dbus
+SPEC ?= examples/two-uplinks.yaml
+TARGET ?= networkd
+
+.PHONY: run test lint fuzz bench bench-smoke system-deps clean
+
+$(BIN)/netcompile: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $@
+
+## run: compile the two-uplink example for systemd-networkd and print the files
+run: $(BIN)/netcompile
+	$(BIN)/netcompile $(SPEC) --target $(TARGET)
+
+## system-deps: the real tools the checks and the lab drive (apt, needs root)
+system-deps:
+	@if dpkg -s $(SYSTEM_PACKAGES) >/dev/null 2>&1; then echo "system packages present"; else \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES); fi
+
+## test: the whole suite: unit, snapshots, real-tool checks, hardening, lab
+test: $(BIN)/netcompile system-deps
+	$(BIN)/python -m pytest
+
+lint: $(BIN)/netcompile
+	$(BIN)/ruff check compiler tests benchmarks
+	$(BIN)/mypy
+
+## fuzz: the long property-based run (at least 10,000 cases per target)
+fuzz: $(BIN)/netcompile
+	HYPOTHESIS_PROFILE=long $(BIN)/python -m pytest tests/hardening -k fuzz -p no:cacheprovider
+
+## bench: throughput over N uplinks and compile speed against netplan generate
+bench: $(BIN)/netcompile system-deps
+	$(BIN)/python -m benchmarks
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache .mypy_cache .hypothesis
