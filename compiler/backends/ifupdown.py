@@ -1,0 +1,348 @@
+"""ifupdown (Debian's /etc/network/interfaces) backend.
+
+One file, etc/network/interfaces.d/netcompile, sourced by Debian's default
+/etc/network/interfaces. Interfaces appear in dependency order (bond members and
+VLAN parents before what sits on them, bridge ports before the bridge), because
+`ifup -a` brings them up in the order of their `auto` lines.
+
+Bonds use ifenslave's `bond-*` keys, VLANs the vlan package's `vlan-raw-device`,
+bridges bridge-utils' `bridge_ports`/`bridge_stp`. ifupdown has no keywords for
+routes in other tables or for rules: each route and rule becomes a `post-up ip ...
+add` line with a `pre-down ip ... del` twin carrying the same arguments, the twins
+in reverse order, so `ifdown` removes exactly what `ifup` added. Every token on
+those lines comes from a model value (ipaddress objects, integers, checked
+interface names) and is shell-quoted all the same.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass, field
+
+from .. import output
+from ..errors import UnsupportedError, UnsupportedErrors
+from ..model import (
+    BondMode,
+    BondOptions,
+    Interface,
+    Kind,
+    Network,
+    Route,
+    RouteType,
+    Rule,
+)
+from ..output import OutputFile
+from ..templating import render as render_template
+
+NAME = "ifupdown"
+PATH = "etc/network/interfaces.d/netcompile"
+
+# ifenslave writes these into /sys/class/net/BOND/bonding/mode, which takes the names.
+BOND_MODES: dict[BondMode, str] = {
+    BondMode.BALANCE_RR: "balance-rr",
+    BondMode.ACTIVE_BACKUP: "active-backup",
+    BondMode.BALANCE_XOR: "balance-xor",
+    BondMode.BROADCAST: "broadcast",
+    BondMode.IEEE_802_3AD: "802.3ad",
+    BondMode.BALANCE_TLB: "balance-tlb",
+    BondMode.BALANCE_ALB: "balance-alb",
+}
+# Bonding option (model field) -> ifenslave 2.13 key. ifenslave has no key for
+# min_links; see MIN_LINKS below.
+BOND_INT_KEYS: dict[str, str] = {
+    "miimon": "bond-miimon",
+    "updelay": "bond-updelay",
+    "downdelay": "bond-downdelay",
+    "arp_interval": "bond-arp-interval",
+}
+BOND_WORD_KEYS: dict[str, tuple[str, frozenset[str]]] = {
+    "xmit_hash_policy": ("bond-xmit-hash-policy", frozenset(
+        {"layer2", "layer2+3", "layer3+4", "encap2+3", "encap3+4", "vlan+srcmac"})),
+    "lacp_rate": ("bond-lacp-rate", frozenset({"slow", "fast"})),
+    "ad_select": ("bond-ad-select", frozenset({"stable", "bandwidth", "count"})),
+}
+BOOL_WORD = {True: "on", False: "off"}
+TLB_DYNAMIC_LB = {True: "1", False: "0"}
+
+FAMILY_WORD = {4: "inet", 6: "inet6"}
+FAMILY_FLAG = {4: "-4", 6: "-6"}
+
+# A kernel interface name as the schema allows it; checked again here because the
+# name ends up in a file that /bin/sh runs lines of.
+_INTERFACE_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_@+=-]{0,14}")
+_MAC = re.compile(r"[0-9a-f]{2}(:[0-9a-f]{2}){5}")
+_DRIVER = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_DNS_NAME = re.compile(r"[A-Za-z0-9.-]{1,253}")
+
+
+@dataclass
+class Stanza:
+    """One `iface NAME FAMILY METHOD` block: already-spelled option lines."""
+
+    name: str
+    family: str
+    method: str
+    options: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class Block:
+    selection: str
+    stanzas: list[Stanza]
+
+
+def render(network: Network) -> list[OutputFile]:
+    errors: list[UnsupportedError] = []
+    renames: list[str] = []
+    blocks = [_block(network, interface, renames, errors)
+              for interface in _dependency_order(network)]
+    if errors:
+        raise UnsupportedErrors(errors)
+    content = render_template(NAME, "interfaces.j2", header=output.header(network),
+                              renames=renames, blocks=blocks)
+    files = [OutputFile(PATH, content, 0o644)]
+    tables = output.rt_tables_file(network)
+    if tables is not None:
+        files.append(tables)
+    return files
+
+
+# -- order ---------------------------------------------------------------------------
+
+def _dependency_order(network: Network) -> list[Interface]:
+    """Parents before children: a VLAN after its link, a bond or bridge after its
+    members; ties by name."""
+    depth: dict[str, int] = {}
+
+    def depth_of(name: str, seen: tuple[str, ...] = ()) -> int:
+        if name in depth:
+            return depth[name]
+        if name in seen:  # a cycle; build.py rejects these, so just stop here
+            return 0
+        interface = network.interface(name)
+        below = list(interface.members)
+        if interface.vlan is not None:
+            below.append(interface.vlan.link)
+        value = 1 + max((depth_of(b, (*seen, name)) for b in below), default=-1)
+        depth[name] = value
+        return value
+
+    return sorted(network.interfaces, key=lambda i: (depth_of(i.name), i.name))
+
+
+# -- one interface -------------------------------------------------------------------
+
+def _block(network: Network, interface: Interface, renames: list[str],
+           errors: list[UnsupportedError]) -> Block:
+    name = _name(interface.name)
+    if "=" in name:
+        errors.append(UnsupportedError(
+            interface.where, NAME, f"the interface name {name!r} contains '='",
+            "ifupdown reads NAME=LOGICAL on its command line and in `auto`; "
+            "choose a name without '='"))
+    guards = _match(interface, renames, errors)
+    controller = network.interface(interface.controller) if interface.controller else None
+    selection = (f"allow-{_name(controller.name)} {name}"
+                 if controller is not None and controller.kind == Kind.BOND else f"auto {name}")
+
+    stanzas = _stanzas(interface)
+    first, last = stanzas[0], stanzas[-1]
+    link = first.options
+    for guard in guards:
+        link.append(("pre-up", guard))
+    for member in interface.members:
+        member_guards = _match(network.interface(member), [], [])
+        for guard in member_guards:
+            link.append(("pre-up", guard))
+    if interface.mtu is not None:
+        link.append(("mtu", str(interface.mtu)))
+    if interface.dns_servers:
+        link.append(("dns-nameservers", " ".join(str(a) for a in interface.dns_servers)))
+    if interface.dns_search:
+        link.append(("dns-search", " ".join(_dns_name(d) for d in interface.dns_search)))
+    if interface.bond is not None:
+        link.extend(_bond(interface, interface.bond, errors))
+    if interface.vlan is not None:
+        vlan = interface.vlan
+        if name not in (f"vlan{vlan.id}", f"vlan{vlan.id:04d}"):
+            errors.append(UnsupportedError(
+                interface.where, NAME,
+                f"a VLAN named {name!r}: the vlan package's hook takes the VLAN id from "
+                "the interface name (vlanID, vlan0ID or RAW.ID) and creates nothing for "
+                "other names",
+                f"name the interface vlan{vlan.id}"))
+        link.append(("vlan-raw-device", _name(vlan.link)))
+    if interface.kind == Kind.BRIDGE:
+        link.append(("bridge_ports", " ".join(_name(m) for m in interface.members)))
+        if interface.bridge is not None and interface.bridge.stp is not None:
+            link.append(("bridge_stp", BOOL_WORD[interface.bridge.stp]))
+
+    ups, downs = _route_and_rule_commands(network, interface)
+    if interface.bond is not None and interface.bond.min_links is not None:
+        ups.insert(0, _command("ip", "link", "set", "dev", name, "type", "bond",
+                               "min_links", str(interface.bond.min_links)))
+    # ifup runs an interface's stanzas in order and so does ifdown: commands that
+    # need every address go after the last stanza's, and their removal before the
+    # first stanza takes its addresses (and the link) down.
+    last.options.extend(("post-up", c) for c in ups)
+    first.options.extend(("pre-down", c) for c in downs)
+    return Block(selection, stanzas)
+
+
+def _stanzas(interface: Interface) -> list[Stanza]:
+    """One stanza per static address (ifupdown takes one `address` per stanza), then
+    DHCP; an interface with neither is `inet manual` (brought up, no address)."""
+    name = interface.name
+    stanzas = [Stanza(name, FAMILY_WORD[a.family], "static", [("address", str(a.address))])
+               for a in interface.addresses if a.family == 4]
+    if interface.dhcp4:
+        stanzas.append(Stanza(name, "inet", "dhcp"))
+    stanzas += [Stanza(name, "inet6", "static", [("address", str(a.address))])
+                for a in interface.addresses if a.family == 6]
+    if interface.dhcp6:
+        stanzas.append(Stanza(name, "inet6", "dhcp"))
+    # `mtu` is an option of the static and manual methods only (the dhcp method
+    # ignores it without a word), so a DHCP-only interface gets a manual stanza first.
+    if not stanzas or (interface.mtu is not None and stanzas[0].method == "dhcp"):
+        stanzas.insert(0, Stanza(name, "inet", "manual"))
+    return stanzas
+
+
+def _match(interface: Interface, renames: list[str],
+           errors: list[UnsupportedError]) -> list[str]:
+    """`rename` lines for what ifupdown's patterns can select (a kernel name, a MAC),
+    and pre-up guards for what it can only check (the driver of a named device)."""
+    match = interface.match
+    if match is None:
+        return []
+    name = _name(interface.name)
+    guards: list[str] = []
+    if match.mac is not None and match.name is not None:
+        errors.append(UnsupportedError(
+            interface.where, NAME, "a match on both MAC address and kernel name",
+            "ifupdown's `rename` selects by one of them; match by `mac` alone"))
+    elif match.mac is not None:
+        mac = match.mac.lower()
+        if not _MAC.fullmatch(mac):
+            raise ValueError(f"refusing a MAC address that was not validated: {match.mac!r}")
+        if match.driver is not None:
+            errors.append(UnsupportedError(
+                interface.where, NAME, "a match on both MAC address and driver",
+                "ifupdown's `rename` selects by one attribute; match by `mac` alone"))
+        else:
+            renames.append(f"mac/{mac}={name}")
+    elif match.driver is not None and match.name is None:
+        errors.append(UnsupportedError(
+            interface.where, NAME, "a match by driver alone",
+            "ifupdown can select interfaces by name or MAC address, not by driver; "
+            "add `name:` or match by `mac`"))
+    elif match.name is not None and match.name != interface.name:
+        renames.append(f"{_name(match.name)}={name}")
+    if match.driver is not None and match.name is not None:
+        if not _DRIVER.fullmatch(match.driver):
+            raise ValueError(f"refusing a driver name that was not validated: {match.driver!r}")
+        # ifupdown cannot select by driver; it can refuse to configure a device
+        # whose driver is not the one the spec names.
+        guards.append(
+            f'[ "$(basename "$(readlink /sys/class/net/{shlex.quote(name)}/device/driver)")"'
+            f" = {shlex.quote(match.driver)} ]")
+    return guards
+
+
+def _bond(interface: Interface, bond: BondOptions,
+          errors: list[UnsupportedError]) -> list[tuple[str, str]]:
+    lines = [("bond-slaves", " ".join(_name(m) for m in interface.members)),
+             ("bond-mode", BOND_MODES[bond.mode])]
+    for attribute, key in BOND_INT_KEYS.items():
+        value = getattr(bond, attribute)
+        if value is not None:
+            lines.append((key, str(int(value))))
+    if bond.arp_ip_targets:
+        lines.append(("bond-arp-ip-target", " ".join(str(a) for a in bond.arp_ip_targets)))
+    for attribute, (key, known) in BOND_WORD_KEYS.items():
+        value = getattr(bond, attribute)
+        if value is None:
+            continue
+        if value not in known:
+            errors.append(UnsupportedError(
+                interface.where, NAME, f"bond {attribute.replace('_', '-')} {value!r}",
+                f"ifenslave writes one of: {', '.join(sorted(known))}"))
+            continue
+        lines.append((key, value))
+    if bond.primary is not None:
+        lines.append(("bond-primary", _name(bond.primary)))
+    if bond.tlb_dynamic_lb is not None:
+        lines.append(("bond-tlb-dynamic-lb", TLB_DYNAMIC_LB[bond.tlb_dynamic_lb]))
+    return lines
+
+
+# -- routes and rules ------------------------------------------------------------------
+
+def _route_and_rule_commands(network: Network,
+                             interface: Interface) -> tuple[list[str], list[str]]:
+    """post-up commands in canonical order (routes, then rules), and their pre-down
+    twins in reverse order."""
+    pairs = [_route_args(r) for r in network.routes_of(interface.name)]
+    pairs += [_rule_args(r) for r in network.rules_of(interface.name)]
+    ups = [_command("ip", flag, noun, "add", *args) for flag, noun, args in pairs]
+    # `|| true`: a pre-down that fails makes ifdown stop before it removes the
+    # addresses, and the next ifup then fails on them; a route the kernel already
+    # dropped must not do that.
+    downs = [_command("ip", flag, noun, "del", *args) + " || true"
+             for flag, noun, args in reversed(pairs)]
+    return ups, downs
+
+
+def _route_args(route: Route) -> tuple[str, str, list[str]]:
+    args: list[str] = []
+    if route.type != RouteType.UNICAST:
+        args.append(route.type.value)
+    args.append("default" if route.is_default else str(route.destination))
+    if route.gateway is not None:
+        args += ["via", str(route.gateway)]
+    if route.type == RouteType.UNICAST:
+        args += ["dev", _name(route.interface)]
+    if route.on_link:
+        args.append("onlink")
+    if route.scope is not None:
+        args += ["scope", route.scope.value]
+    if route.source is not None:
+        args += ["src", str(route.source)]
+    args += ["table", str(int(route.table)), "metric", str(int(route.metric))]
+    return FAMILY_FLAG[route.family], "route", args
+
+
+def _rule_args(rule: Rule) -> tuple[str, str, list[str]]:
+    args = ["priority", str(int(rule.priority))]
+    if rule.source is not None:
+        args += ["from", str(rule.source)]
+    if rule.destination is not None:
+        args += ["to", str(rule.destination)]
+    if rule.iif is not None:
+        args += ["iif", _name(rule.iif)]
+    if rule.oif is not None:
+        args += ["oif", _name(rule.oif)]
+    if rule.fwmark is not None:
+        mark = hex(int(rule.fwmark))
+        args += ["fwmark", mark if rule.fwmask is None else f"{mark}/{hex(int(rule.fwmask))}"]
+    args += ["table", str(int(rule.table))]
+    return FAMILY_FLAG[rule.family], "rule", args
+
+
+def _command(*tokens: str) -> str:
+    return " ".join(shlex.quote(t) for t in tokens)
+
+
+# -- defence in depth ---------------------------------------------------------------------
+
+def _name(name: str) -> str:
+    if not _INTERFACE_NAME.fullmatch(name):
+        raise ValueError(f"refusing an interface name that was not validated: {name!r}")
+    return name
+
+
+def _dns_name(name: str) -> str:
+    if not _DNS_NAME.fullmatch(name):
+        raise ValueError(f"refusing a search domain that was not validated: {name!r}")
+    return name
