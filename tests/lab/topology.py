@@ -2,7 +2,12 @@
 behind each uplink with strict reverse-path filtering, and a client behind the
 routers.
 
-    client (lan bridge) --r<k>-- router k --<iface>-- server
+    client --r<k>/lan-- router k --srv/<iface>-- server
+
+The client's own address sits on its loopback and every route to the server's
+prefixes uses it as source; each router link has its own small subnet. (No
+bridge: a bridge port forwards only after the kernel's link watch, which delays
+carrier events by up to a second.)
 
 The server's uplinks are the spec's ethernet interfaces, left unconfigured for
 the backend under test; each router holds the gateway addresses the spec names
@@ -20,7 +25,15 @@ import os
 import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
-from ipaddress import IPv4Interface, IPv6Interface, ip_interface
+from ipaddress import (
+    IPv4Address,
+    IPv4Interface,
+    IPv4Network,
+    IPv6Address,
+    IPv6Interface,
+    IPv6Network,
+    ip_interface,
+)
 
 from netcompile.model import IPAddress, IPInterface, Kind, Network
 
@@ -28,8 +41,12 @@ from .guard import NAME_RE
 from .procs import in_ns, ns_run, run
 
 # The client side of the lab; the spec's own prefixes are on the server's uplinks.
-LAN4 = IPv4Interface("203.0.113.100/24")
-LAN6 = IPv6Interface("2001:db8:ff::100/64")
+CLIENT4 = IPv4Address("203.0.113.254")
+CLIENT6 = IPv6Address("2001:db8:ff:ffff::100")
+# Router k and the client share 203.0.113.4k/30 and 2001:db8:ff:k::/64.
+LINKS4 = IPv4Network("203.0.113.0/24")
+LINKS6 = IPv6Network("2001:db8:ff::/48")
+MAX_UPLINKS = 63
 PROBE_PORT = 7777
 
 _counter = itertools.count()
@@ -61,11 +78,11 @@ class Uplink:
     addresses: tuple[IPInterface, ...]
     gateways: tuple[IPInterface, ...]
 
-    @property
-    def router_lan(self) -> tuple[IPv4Interface, IPv6Interface]:
-        host = self.index + 1
-        return (IPv4Interface(f"{LAN4.network.network_address + host}/{LAN4.network.prefixlen}"),
-                IPv6Interface(f"{LAN6.network.network_address + host}/{LAN6.network.prefixlen}"))
+    def link(self, side: int) -> tuple[IPv4Interface, IPv6Interface]:
+        """Addresses on the router-client link: side 1 the router, 2 the client."""
+        base4 = LINKS4.network_address + 4 * self.index
+        base6 = LINKS6.network_address + (self.index << 64)
+        return IPv4Interface(f"{base4 + side}/30"), IPv6Interface(f"{base6 + side}/64")
 
     def reachable(self) -> tuple[IPInterface, ...]:
         """Addresses the client should reach: those of a family with a gateway."""
@@ -122,6 +139,8 @@ def plan(network: Network, prefix: str) -> Topology:
                               addresses, tuple(gateways)))
     if not uplinks:
         raise TopologyUnsupported("the spec has no ethernet interface")
+    if len(uplinks) > MAX_UPLINKS:
+        raise TopologyUnsupported(f"more than {MAX_UPLINKS} uplinks")
     return Topology(prefix, f"{prefix}-srv", f"{prefix}-cli", tuple(uplinks))
 
 
@@ -148,10 +167,10 @@ def create(topology: Topology) -> None:
         _sysctls(ns, _NO_DAD)
         ns_run(ns, ["ip", "link", "set", "lo", "up"])
 
-    client = ["link add lan type bridge", "link set lan up",
-              f"addr add {LAN4} dev lan", f"addr add {LAN6} dev lan nodad"]
+    client = [f"addr add {CLIENT4}/32 dev lo", f"addr add {CLIENT6}/128 dev lo"]
     for uplink in topology.uplinks:
-        lan4, lan6 = uplink.router_lan
+        lan4, lan6 = uplink.link(1)
+        peer4, peer6 = uplink.link(2)
         strict = {"net.ipv4.ip_forward": "1", "net.ipv6.conf.all.forwarding": "1",
                   "net.ipv4.conf.all.rp_filter": "1", "net.ipv4.conf.default.rp_filter": "1"}
         _sysctls(uplink.router, strict)
@@ -160,7 +179,9 @@ def create(topology: Topology) -> None:
                     f"netns {topology.server}",
                     f"link add lan type veth peer name r{uplink.index} netns {topology.client}",
                     "link set srv up", "link set lan up",
-                    f"addr add {lan4} dev lan", f"addr add {lan6} dev lan nodad"]
+                    f"addr add {lan4} dev lan", f"addr add {lan6} dev lan nodad",
+                    f"route add {CLIENT4}/32 via {peer4.ip}",
+                    f"route add {CLIENT6}/128 via {peer6.ip}"]
         commands += [f"addr add {g} dev srv" + (" nodad" if g.version == 6 else "")
                      for g in uplink.gateways]
         # An off-subnet gateway: reach the server's addresses directly on the link.
@@ -169,9 +190,10 @@ def create(topology: Topology) -> None:
         _ip_batch(uplink.router, commands)
         _sysctls(uplink.router, {f"net.ipv4.conf.{i}.rp_filter": "1" for i in ("srv", "lan")})
         ns_run(uplink.router, ["nft", "-f", "-"], stdin=_RPF_IPV6)
-        client += [f"link set r{uplink.index} master lan", f"link set r{uplink.index} up"]
-        client += [f"route add {a.network} via {uplink.router_lan[a.version == 6].ip}"
-                   for a in uplink.addresses]
+        client += [f"link set r{uplink.index} up", f"addr add {peer4} dev r{uplink.index}",
+                   f"addr add {peer6} dev r{uplink.index} nodad"]
+        client += [f"route add {a.network} via {(lan4 if a.version == 4 else lan6).ip} "
+                   f"src {CLIENT4 if a.version == 4 else CLIENT6}" for a in uplink.addresses]
     _ip_batch(topology.client, client)
 
 
@@ -218,5 +240,5 @@ def remove_stale() -> list[str]:
     return removed
 
 
-__all__ = ["LAN4", "LAN6", "PROBE_PORT", "Topology", "TopologyUnsupported", "Uplink",
+__all__ = ["CLIENT4", "CLIENT6", "PROBE_PORT", "Topology", "TopologyUnsupported", "Uplink",
            "create", "destroy", "in_ns", "lab", "new_prefix", "plan"]

@@ -1,0 +1,86 @@
+"""What every applier shares: a work directory, files written under a root,
+logs kept for the report, and a list of problems the real tool reported."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+from netcompile.output import OutputFile
+
+from ..topology import Topology
+
+
+class ApplyError(RuntimeError):
+    """The real tool refused the configuration or never became ready."""
+
+
+def write_tree(root: Path, files: Iterable[OutputFile], prefix: str = "") -> list[Path]:
+    """Write the files whose path starts with `prefix` under `root`, with their mode."""
+    written = []
+    for f in files:
+        if not f.path.startswith(prefix):
+            continue
+        target = root / f.path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(f.content)
+        target.chmod(f.mode)
+        written.append(target)
+    return written
+
+
+def replace_dir(path: Path) -> Path:
+    """An empty `path`, in place (bind mounts of it stay valid)."""
+    path.mkdir(parents=True, exist_ok=True)
+    for child in path.iterdir():
+        if child.is_dir() and not child.is_symlink():
+            shutil.rmtree(child)
+        else:
+            child.unlink()
+    return path
+
+
+def unexpected(files: Iterable[OutputFile], known: Sequence[str]) -> list[str]:
+    """Paths a backend emitted that no applier knows where to put."""
+    return [f.path for f in files if not any(f.path.startswith(k) for k in known)]
+
+
+def grep(text: str, pattern: re.Pattern[str]) -> list[str]:
+    return [line for line in text.splitlines() if pattern.search(line)]
+
+
+class Applier:
+    """Apply one backend's files in the topology's server namespace."""
+
+    name = ""
+
+    def __init__(self, topology: Topology, work: Path):
+        self.topology = topology
+        self.work = work
+        work.mkdir(parents=True, exist_ok=True)
+        self.interfaces = tuple(u.interface for u in topology.uplinks)
+
+    def apply(self, files: Sequence[OutputFile]) -> None:
+        raise NotImplementedError
+
+    def reapply(self, files: Sequence[OutputFile]) -> None:
+        """Apply changed files the way an administrator would, in the same namespaces."""
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def logs(self) -> str:
+        return ""
+
+    def problems(self) -> list[str]:
+        """Log lines in which the tool says it could not use part of the config."""
+        return []
+
+    def __enter__(self) -> Applier:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
