@@ -31,7 +31,7 @@ import uuid
 from dataclasses import dataclass, field
 
 from .. import output, templating
-from ..errors import UnsupportedError, UnsupportedErrors
+from ..errors import Location, UnsupportedError, UnsupportedErrors
 from ..model import (
     BondMode,
     BondOptions,
@@ -148,6 +148,13 @@ def _connection_file(network: Network, interface: Interface,
         _refuse_ip_on_port(network, interface, errors)
     else:
         sections += [_ip_section(network, interface, family, errors) for family in (4, 6)]
+        if interface.dns_search and not (_configured(interface, 4) or _configured(interface, 6)):
+            errors.append(UnsupportedError(
+                interface.where, NAME,
+                f"DNS search domains on {interface.name}, which has no address or DHCP "
+                "(NetworkManager refuses dns-search with method=disabled or link-local)",
+                f"give {interface.name} an address or DHCP, or list the domains on an "
+                "interface that has one"))
     content = templating.render(NAME, "connection.nmconnection.j2",
                                 header=output.header(network), sections=sections)
     return OutputFile(f"{CONNECTIONS_DIR}/{interface.name}.nmconnection", content,
@@ -296,17 +303,24 @@ def _ip_section(network: Network, interface: Interface, family: Family,
     return section
 
 
+def _configured(interface: Interface, family: Family) -> bool:
+    """Whether the family gets method auto or manual (else disabled or link-local)."""
+    dhcp = interface.dhcp4 if family == 4 else interface.dhcp6
+    return dhcp or any(a.family == family for a in interface.addresses)
+
+
 def _carries_search(interface: Interface, family: Family) -> bool:
     """NetworkManager keeps one search list per connection: on [ipv4] when IPv4 is
     configured, else on [ipv6]."""
-    ipv4 = interface.dhcp4 or any(a.family == 4 for a in interface.addresses)
-    ipv6 = interface.dhcp6 or any(a.family == 6 for a in interface.addresses)
-    return (family == 4 and ipv4) or (family == 6 and ipv6 and not ipv4)
+    if family == 4:
+        return _configured(interface, 4)
+    return _configured(interface, 6) and not _configured(interface, 4)
 
 
 def _route(route: Route, errors: list[UnsupportedError]) -> tuple[str, str]:
     """routeN=dest,gateway,metric (the unspecified address when there is no gateway:
-    keyfile reads `dest,metric` as a bad gateway and drops the route) and routeN_options=key=value,... (keys sorted)."""
+    keyfile reads `dest,metric` as a bad gateway and drops the route), and
+    routeN_options=key=value,... with the keys sorted."""
     gateway = route.gateway if route.gateway is not None else NO_GATEWAY[route.family]
     line = f"{route.destination.with_prefixlen},{gateway},{route.metric}"
     options: dict[str, str] = {"table": str(route.table)}
@@ -355,10 +369,12 @@ def _rule(rule: Rule) -> str:
 def _refuse_ip_on_port(network: Network, interface: Interface,
                        errors: list[UnsupportedError]) -> None:
     """A bond or bridge port's profile has no [ipv4]/[ipv6]: NetworkManager removes them."""
-    for element in (*network.routes_of(interface.name), *network.rules_of(interface.name)):
-        kind = "route" if isinstance(element, Route) else "rule"
+    owned: list[tuple[str, Location]] = [("route", r.where)
+                                         for r in network.routes_of(interface.name)]
+    owned += [("rule", r.where) for r in network.rules_of(interface.name)]
+    for kind, where in owned:
         errors.append(UnsupportedError(
-            element.where, NAME,
+            where, NAME,
             f"a {kind} owned by {interface.name}, a port of {interface.controller} "
             "(a port's profile carries no IP configuration)",
             f"attach it to {interface.controller} instead"))
