@@ -46,9 +46,8 @@ def load_network(data: bytes, name: str) -> Network:
 
 def build_network(path: str) -> Network:
     """Like load_network, for a file; errors name the file as given."""
-    from .loader import load_file
-
     from . import build, passes, schema
+    from .loader import load_file
 
     spec = load_file(path)
     schema.validate(spec)

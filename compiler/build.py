@@ -177,7 +177,8 @@ class _Builder:
             if number in numbers:
                 first = self.spec.positions.of_key(("tables", numbers[number]))
                 self.error(path, f"table number {number} is also used by "
-                           f"{numbers[number]!r} at {first.brief}", "give each table its own number")
+                           f"{numbers[number]!r} at {first.brief}",
+                           "give each table its own number")
                 continue
             numbers[number] = name
             self.tables[name] = number
@@ -275,7 +276,8 @@ class _Builder:
                 continue
             if gateway.version in seen:
                 self.error(path, f"a second IPv{gateway.version} gateway (the first is at "
-                           f"{seen[gateway.version].brief})", "give at most one gateway per family; "
+                           f"{seen[gateway.version].brief})",
+                           "give at most one gateway per family; "
                            "add more default routes under `routes:` with metrics")
                 continue
             seen[gateway.version] = self.at(path)
@@ -413,7 +415,7 @@ class _Builder:
             if source is not None and source not in self.host_addresses:
                 self.error((*path, "source"), f"preferred source {source} is not an address "
                            "of this host", "use one of the host's own addresses")
-            family_of = 4 if destination.version == 4 else 6
+            family_of: Family = 4 if destination.version == 4 else 6
             routes.append(Route(
                 interface=interface.name, destination=destination, table=table,
                 metric=raw.get("metric", KERNEL_DEFAULT_METRIC[family_of]),

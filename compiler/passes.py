@@ -121,8 +121,7 @@ def check_conflicts(network: Network) -> Network:
                 "give one of them another metric, or drop one"))
     rules: dict[tuple[object, ...], Rule] = {}
     for rule in network.rules:
-        key = (rule.priority, *rule.selector())
-        first_rule = rules.setdefault(key, rule)
+        first_rule = rules.setdefault((rule.priority, *rule.selector()), rule)
         if first_rule is not rule:
             problems.append(Diagnostic(
                 rule.where, "rules",

@@ -6,6 +6,7 @@ import datetime
 import functools
 import ipaddress
 import json
+import re
 from typing import Any
 
 from .errors import Diagnostic, SpecError
@@ -20,9 +21,17 @@ def schema_text() -> str:
     return resource_path("schemas", SCHEMA_FILE).read_text(encoding="utf-8")
 
 
+# Python's ipaddress accepts an IPv6 scope ("fe80::1%anything"), which would carry
+# any text into the output: only hex digits, dots, colons and a prefix length pass.
+_IP_TEXT = re.compile(r"[0-9A-Fa-f:.]{2,45}")
+_IP_INTERFACE_TEXT = re.compile(r"[0-9A-Fa-f:.]{2,45}(/[0-9]{1,3})?")
+
+
 def _is_ip_address(value: object) -> bool:
     if not isinstance(value, str):
         return True
+    if not _IP_TEXT.fullmatch(value):
+        raise ValueError(value)
     ipaddress.ip_address(value)
     return True
 
@@ -30,18 +39,41 @@ def _is_ip_address(value: object) -> bool:
 def _is_ip_interface(value: object) -> bool:
     if not isinstance(value, str):
         return True
+    if not _IP_INTERFACE_TEXT.fullmatch(value):
+        raise ValueError(value)
     ipaddress.ip_interface(value)
     return True
 
 
+def _ecma_pattern(pattern: str) -> re.Pattern[str]:
+    """JSON Schema patterns are ECMA-262, where `$` ends the input; Python's `$` also
+    matches before a final newline, which would let "eth0\\n" through."""
+    return re.compile(re.sub(r"(?<!\\)\$", r"\\Z", pattern))
+
+
+def _pattern(validator: Any, pattern: str, instance: Any, schema: Any) -> Any:
+    from jsonschema.exceptions import ValidationError
+
+    if isinstance(instance, str) and not _ecma_pattern(pattern).search(instance):
+        yield ValidationError(f"{instance!r} does not match {pattern!r}")
+
+
+def _is_integer(checker: Any, instance: Any) -> bool:
+    # JSON Schema counts 1500.0 as an integer; a spec means 1500 and must say so.
+    return isinstance(instance, int) and not isinstance(instance, bool)
+
+
 @functools.cache
 def _validator() -> Any:
-    from jsonschema import Draft202012Validator, FormatChecker
+    from jsonschema import Draft202012Validator, FormatChecker, validators
 
     formats = FormatChecker(formats=())
     formats.checks("ip-address", raises=ValueError)(_is_ip_address)
     formats.checks("ip-interface", raises=ValueError)(_is_ip_interface)
-    return Draft202012Validator(json.loads(schema_text()), format_checker=formats)
+    strict = validators.extend(
+        Draft202012Validator, validators={"pattern": _pattern},
+        type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_integer))
+    return strict(json.loads(schema_text()), format_checker=formats)
 
 
 def validate(spec: LoadedSpec) -> None:
@@ -106,7 +138,7 @@ def _describe(error: Any, spec: LoadedSpec) -> list[Diagnostic]:
                            f"add `{missing}:`")]
     if validator == "type":
         wanted = error.validator_value
-        wanted_text = (" or ".join(_TYPE_NAMES.get(w, w) for w in wanted)
+        wanted_text = (" or ".join(_TYPE_NAMES.get(w, str(w)) for w in wanted)
                        if isinstance(wanted, list) else _TYPE_NAMES.get(wanted, wanted))
         hint = "quote the value" if wanted == "string" else description or "fix the value"
         return [Diagnostic(where, name, f"expected {wanted_text}, got {_describe_value(instance)}",

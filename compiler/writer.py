@@ -9,6 +9,7 @@ exactly as it was.
 
 from __future__ import annotations
 
+import contextlib
 import difflib
 import os
 import stat
@@ -185,10 +186,8 @@ class _Transaction:
         for backup, original in self.backups:
             os.replace(backup, original)
         for directory in reversed(self.created_dirs):
-            try:
+            with contextlib.suppress(OSError):  # not empty: someone else uses it too
                 directory.rmdir()
-            except OSError:
-                pass
 
     def cleanup(self) -> None:
         for backup, _ in self.backups:
