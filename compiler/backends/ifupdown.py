@@ -65,7 +65,6 @@ BOND_WORD_KEYS: dict[str, tuple[str, frozenset[str]]] = {
 BOOL_WORD = {True: "on", False: "off"}
 TLB_DYNAMIC_LB = {True: "1", False: "0"}
 
-FAMILY_WORD = {4: "inet", 6: "inet6"}
 FAMILY_FLAG = {4: "-4", 6: "-6"}
 
 # A kernel interface name as the schema allows it; checked again here because the
@@ -156,7 +155,8 @@ def _block(network: Network, interface: Interface, renames: list[str],
         for guard in member_guards:
             link.append(("pre-up", guard))
     if interface.mtu is not None:
-        link.append(("mtu", str(interface.mtu)))
+        carrier = next(s for s in stanzas if s.method != "dhcp")
+        carrier.options.append(("mtu", str(int(interface.mtu))))
     if interface.dns_servers:
         link.append(("dns-nameservers", " ".join(str(a) for a in interface.dns_servers)))
     if interface.dns_search:
@@ -191,21 +191,26 @@ def _block(network: Network, interface: Interface, renames: list[str],
 
 
 def _stanzas(interface: Interface) -> list[Stanza]:
-    """One stanza per static address (ifupdown takes one `address` per stanza), then
-    DHCP; an interface with neither is `inet manual` (brought up, no address)."""
+    """One stanza per static address (ifupdown takes one `address` per stanza), IPv6
+    first, then DHCP; an interface with neither is `inet manual` (link up, no address).
+
+    ifdown takes the stanzas down in the same order, and each one sets the link down:
+    that flushes IPv6 addresses but keeps IPv4 ones, so IPv6 goes first or the later
+    `ip -6 addr del` fails. `mtu` belongs to the static and manual methods only (the
+    dhcp method ignores it without a word), so a DHCP-only interface with an MTU gets a
+    manual stanza after its DHCP ones."""
     name = interface.name
-    stanzas = [Stanza(name, FAMILY_WORD[a.family], "static", [("address", str(a.address))])
-               for a in interface.addresses if a.family == 4]
+    stanzas = [Stanza(name, "inet6", "static", [("address", str(a.address))])
+               for a in interface.addresses if a.family == 6]
+    stanzas += [Stanza(name, "inet", "static", [("address", str(a.address))])
+                for a in interface.addresses if a.family == 4]
     if interface.dhcp4:
         stanzas.append(Stanza(name, "inet", "dhcp"))
-    stanzas += [Stanza(name, "inet6", "static", [("address", str(a.address))])
-                for a in interface.addresses if a.family == 6]
     if interface.dhcp6:
         stanzas.append(Stanza(name, "inet6", "dhcp"))
-    # `mtu` is an option of the static and manual methods only (the dhcp method
-    # ignores it without a word), so a DHCP-only interface gets a manual stanza first.
-    if not stanzas or (interface.mtu is not None and stanzas[0].method == "dhcp"):
-        stanzas.insert(0, Stanza(name, "inet", "manual"))
+    if not stanzas or (interface.mtu is not None
+                       and all(s.method == "dhcp" for s in stanzas)):
+        stanzas.append(Stanza(name, "inet", "manual"))
     return stanzas
 
 
