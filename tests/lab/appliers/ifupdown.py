@@ -1,0 +1,115 @@
+"""ifupdown, run for real in the server namespace.
+
+Each ifup/ifdown runs in a private mount namespace where /etc/network is the
+generated tree (with Debian's default `source /etc/network/interfaces.d/*` and
+empty hook directories, so the host's if-up.d scripts never run) and
+/etc/iproute2 holds the host's files plus the generated rt_tables.d, so `ip`
+resolves the table names. State lives in the work directory (--state-dir).
+"""
+
+from __future__ import annotations
+
+import shlex
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+
+from netcompile.output import OutputFile
+
+from ..procs import in_ns, run
+from ..topology import Topology
+from .base import Applier, ApplyError, replace_dir, unexpected, write_tree
+
+NETWORK_DIR = "etc/network/"
+IPROUTE_DIR = "etc/iproute2/"
+HOOKS = ("if-pre-up.d", "if-up.d", "if-down.d", "if-post-down.d")
+DEBIAN_INTERFACES = "auto lo\niface lo inet loopback\n\nsource /etc/network/interfaces.d/*\n"
+
+_RUN = """set -e
+mount --bind {network} /etc/network
+mount --bind {iproute} /etc/iproute2
+exec {command} -v --no-loopback -i /etc/network/interfaces --state-dir {state} -a
+"""
+
+
+class Ifupdown(Applier):
+    name = "ifupdown"
+
+    def __init__(self, topology: Topology, work: Path) -> None:
+        super().__init__(topology, work)
+        self.state = replace_dir(work / "ifstate")
+        self.transcript: list[str] = []
+
+    def place(self, files: Sequence[OutputFile]) -> None:
+        extra = unexpected(files, (NETWORK_DIR, IPROUTE_DIR))
+        if extra:
+            raise ApplyError(f"files ifupdown does not read: {extra}")
+        root = replace_dir(self.work / "root")
+        write_tree(root, files)
+        network = root / NETWORK_DIR
+        network.mkdir(parents=True, exist_ok=True)
+        if not (network / "interfaces").exists():
+            (network / "interfaces").write_text(DEBIAN_INTERFACES)
+        for hook in HOOKS:
+            replace_dir(network / hook)
+        iproute = root / IPROUTE_DIR
+        generated = iproute / "rt_tables.d"
+        staging = self.work / "rt_tables.d"
+        if staging.exists():
+            shutil.rmtree(staging)
+        if generated.exists():
+            shutil.move(generated, staging)
+        if iproute.exists():
+            shutil.rmtree(iproute)
+        shutil.copytree("/etc/iproute2", iproute, symlinks=True)
+        if staging.exists():
+            (iproute / "rt_tables.d").mkdir(exist_ok=True)
+            for table_file in staging.iterdir():
+                shutil.copy(table_file, iproute / "rt_tables.d" / table_file.name)
+
+    def ifupdown(self, command: str, check: bool = True) -> str:
+        root = self.work / "root"
+        script = _RUN.format(network=shlex.quote(str(root / NETWORK_DIR)),
+                             iproute=shlex.quote(str(root / IPROUTE_DIR)),
+                             state=shlex.quote(str(self.state)), command=command)
+        result = run(in_ns(self.topology.server,
+                           ["unshare", "-m", "--propagation", "private", "sh", "-c", script]),
+                     check=False, timeout=30)
+        self.transcript.append(f"$ {command}\n{result.stdout}{result.stderr}")
+        if check and result.returncode != 0:
+            raise ApplyError(f"{command} exited {result.returncode}:\n"
+                             f"{result.stdout}{result.stderr}")
+        return result.stdout + result.stderr
+
+    def apply(self, files: Sequence[OutputFile]) -> None:
+        self.place(files)
+        self.up()
+
+    def up(self) -> None:
+        self.ifupdown("ifup")
+
+    def down(self) -> None:
+        self.ifupdown("ifdown")
+
+    def reapply(self, files: Sequence[OutputFile]) -> None:
+        """What an administrator does: ifdown with the old files, ifup with the new."""
+        self.down()
+        self.place(files)
+        self.up()
+
+    def stop(self) -> None:
+        """Nothing keeps running; deleting the namespace undoes the rest."""
+
+    def logs(self) -> str:
+        return "\n".join(self.transcript)
+
+    def problems(self) -> list[str]:
+        """Errors `ip` printed during an ifup (a post-up line that failed). ifdown's
+        are left out: taking the link down flushes IPv6 addresses before the inet6
+        stanza deletes them, and `ip` says so (see docs/lab.md)."""
+        lines = []
+        for entry in self.transcript:
+            if entry.startswith("$ ifup"):
+                lines += [line for line in entry.splitlines()
+                          if line.startswith(("RTNETLINK", "Error:")) or "Cannot find" in line]
+        return lines
