@@ -70,6 +70,10 @@ BOND_PARAMETERS: dict[str, str | None] = {
     "tlb_dynamic_lb": None,
 }
 
+# netplan passes transmit-hash-policy through to networkd's TransmitHashPolicy=,
+# which in systemd 252 knows only these; anything else networkd ignores with a warning.
+NETWORKD_HASH_POLICIES = ("encap2+3", "encap3+4", "layer2", "layer2+3", "layer3+4")
+
 ROUTE_TYPES: dict[RouteType, str] = {
     RouteType.UNICAST: "unicast",
     RouteType.BLACKHOLE: "blackhole",
@@ -80,10 +84,14 @@ ROUTE_TYPES: dict[RouteType, str] = {
 SCOPES: dict[Scope, str] = {Scope.GLOBAL: "global", Scope.LINK: "link", Scope.HOST: "host"}
 
 # Link-local addressing, as the networkd backend chooses it: IPv6 link-local on
-# every configured link (IPv6 needs it for neighbour discovery), no IPv4LL; none
+# every configured link (as the kernel itself would add one), never IPv4LL; none
 # on bond and bridge members, which carry no IP configuration of their own.
 LINK_LOCAL_CONFIGURED = "[ipv6]"
 LINK_LOCAL_MEMBER = "[]"
+
+# netplan's own DHCP defaults (route metric 100, the server's MTU taken) differ from
+# networkd's; spell out networkd's so both backends configure the same host.
+DHCP_OVERRIDES = "{route-metric: 1024, use-mtu: false}"
 
 # netplan 0.106 keeps table, metric and mark in a signed int: anything above this
 # comes out negative (or, at 2^32-1, as "unset") in the networkd files it writes.
@@ -163,9 +171,15 @@ class _Renderer:
             view.settings.append(("mtu", str(interface.mtu)))
         view.settings.append(("link-local", LINK_LOCAL_MEMBER if interface.is_member
                               else LINK_LOCAL_CONFIGURED))
+        # Router advertisements only where DHCPv6 needs them, as in the networkd backend.
+        view.settings.append(("accept-ra", boolean(interface.dhcp6)))
         if not interface.is_member:
             view.settings += [("dhcp4", boolean(interface.dhcp4)),
                               ("dhcp6", boolean(interface.dhcp6))]
+            # netplan demands the same overrides for both families when both are on.
+            if interface.dhcp4 or interface.dhcp6:
+                view.settings += [("dhcp4-overrides", DHCP_OVERRIDES),
+                                  ("dhcp6-overrides", DHCP_OVERRIDES)]
         view.addresses = [scalar(a.address.with_prefixlen) for a in interface.addresses]
         view.dns_servers = [scalar(str(a)) for a in interface.dns_servers]
         view.dns_search = [scalar(s) for s in interface.dns_search]
@@ -194,6 +208,14 @@ class _Renderer:
                 self.unsupported(interface.where, f"bond option `{attribute}` on "
                                  f"{interface.name} (netplan 0.106 has no such bond parameter)")
                 continue
+            if attribute == "xmit_hash_policy" and value not in NETWORKD_HASH_POLICIES:
+                self.unsupported(interface.where, f"bond transmit hash policy {value} on "
+                                 f"{interface.name} (netplan hands it to systemd 252's "
+                                 "networkd, which knows only "
+                                 f"{', '.join(NETWORKD_HASH_POLICIES)})",
+                                 "choose one of those, or use the networkmanager or "
+                                 "ifupdown backend")
+                continue
             if isinstance(value, bool):
                 text = boolean(value)
             elif isinstance(value, int):
@@ -209,6 +231,12 @@ class _Renderer:
     def route(self, route: Route) -> Pairs:
         self.check_int(route.where, "route table", route.table)
         self.check_int(route.where, "route metric", route.metric)
+        if (route.type is RouteType.UNICAST and route.gateway is None
+                and route.scope is Scope.GLOBAL):
+            self.unsupported(route.where, "a unicast route without `via` in scope global "
+                             "(netplan 0.106 rejects it: \"global unicast route must include "
+                             "both a 'to' and 'via' IP\")",
+                             f"give it a gateway, drop `scope: global`, or {OTHER_BACKENDS}")
         pairs: Pairs = [("to", network_text(route.destination))]
         if route.gateway is not None:
             pairs.append(("via", scalar(str(route.gateway))))
