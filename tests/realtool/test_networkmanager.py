@@ -16,10 +16,10 @@ import subprocess
 from collections.abc import Iterable
 from pathlib import Path
 
-import netcompile
 import pytest
-from netcompile.output import OutputFile
 
+import netcompile
+from netcompile.output import OutputFile
 from tests.conftest import EXAMPLES, require_tool
 
 pytestmark = pytest.mark.realtool
