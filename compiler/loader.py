@@ -9,7 +9,9 @@ record positions keyed by the path of each value.
 from __future__ import annotations
 
 import datetime
+import functools
 import io
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,7 +24,21 @@ MAX_BYTES = 4 * 1024 * 1024
 MAX_NODES = 200_000
 MAX_DEPTH = 64
 
-_SCALAR_TAG = "tag:yaml.org,2002:"
+# A number longer than this is a mistake (and int() refuses 4300+ digits anyway).
+MAX_NUMBER_DIGITS = 40
+
+_PLAIN = "tag:netcompile,2024:plain"
+_STR_TAG = "tag:yaml.org,2002:str"
+_MAP_TAG = "tag:yaml.org,2002:map"
+_SEQ_TAG = "tag:yaml.org,2002:seq"
+# The YAML 1.2 core schema; anything else plain is a string.
+_NULL = re.compile(r"~|null|Null|NULL|")
+_BOOL = re.compile(r"true|True|TRUE|false|False|FALSE")
+_INT = re.compile(r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+")
+_FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?"
+                    r"|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)")
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_@+=.:/-]{1,64}")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([Tt ]|$)")
 
 
 @dataclass(slots=True)
@@ -98,22 +114,47 @@ def _compose(text: str, name: str) -> Any:
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
     yaml = YAML(typ="safe", pure=True)
-    yaml.version = (1, 2)
+    # Resolve untagged plain scalars ourselves (YAML 1.2 core schema), whatever a
+    # `%YAML 1.1` directive says, so that `yes` never silently becomes false.
+    yaml.Resolver = _plain_resolver()
     try:
         return yaml.compose(io.StringIO(text))
     except MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         where = Location(name, mark.line + 1, mark.column + 1) if mark else Location(name, 1, 1)
         problem = error.problem or error.context or "invalid YAML"
-        hint = "indent with spaces, not tabs" if "\t" in problem or "tab" in problem else (
-            "fix the YAML syntax at this position")
+        if "another document" in problem:
+            raise SpecError([Diagnostic(where, "", "invalid YAML: a second document",
+                                        "a spec is a single YAML document; remove `---` "
+                                        "and what follows")]) from None
+        if "'\\t'" in problem:
+            raise SpecError([Diagnostic(where, "", "invalid YAML: a tab where YAML needs spaces",
+                                        "indent with spaces, not tabs")]) from None
+        hint = "fix the YAML syntax at this position"
         raise SpecError([Diagnostic(where, "", f"invalid YAML: {problem}", hint)]) from None
-    except YAMLError as error:  # e.g. more than one document
+    except YAMLError as error:
         raise SpecError([Diagnostic(Location(name, 1, 1), "", f"invalid YAML: {error}",
                                     "a spec is a single YAML document")]) from None
     except RecursionError:
         raise SpecError([Diagnostic(Location(name, 1, 1), "", "the YAML nests too deeply",
                                     f"keep nesting under {MAX_DEPTH} levels")]) from None
+
+
+@functools.cache
+def _plain_resolver() -> type:
+    from ruamel.yaml.nodes import MappingNode, ScalarNode
+    from ruamel.yaml.resolver import VersionedResolver
+    from ruamel.yaml.tag import Tag
+
+    class PlainResolver(VersionedResolver):  # type: ignore[misc]
+        """Tags every untagged plain scalar as _PLAIN; explicit tags stay visible."""
+
+        def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
+            if kind is ScalarNode:
+                return Tag(suffix=_PLAIN if implicit[0] else _STR_TAG)
+            return Tag(suffix=_MAP_TAG if kind is MappingNode else _SEQ_TAG)
+
+    return PlainResolver
 
 
 class _Builder:
@@ -135,6 +176,10 @@ class _Builder:
                        f"{MAX_DEPTH} levels (aliases or nesting)",
                        "write the spec out without deeply nested anchors and aliases")
         self.positions.values.setdefault(path, self._where(node))
+        if isinstance(node, MappingNode | SequenceNode):
+            expected = _MAP_TAG if isinstance(node, MappingNode) else _SEQ_TAG
+            if str(node.tag) != expected:
+                self._fail(node, path, f"unsupported YAML tag {_short(str(node.tag))}", "remove the tag")
         if isinstance(node, MappingNode):
             result: dict[str, Any] = {}
             for key_node, value_node in node.value:
@@ -173,33 +218,34 @@ class _Builder:
         return str(value)
 
     def _scalar(self, node: Any, path: Path) -> Any:
-        tag = node.tag
+        tag = str(node.tag)
         value: str = node.value
-        if not tag.startswith(_SCALAR_TAG) or node.style in ("'", '"', "|", ">"):
-            if not tag.startswith(_SCALAR_TAG):
-                self._fail(node, path, f"unsupported YAML tag {tag}", "remove the tag")
+        if tag == _STR_TAG:  # quoted, block, or an explicit !!str
             return value
-        kind = tag[len(_SCALAR_TAG):]
-        if kind == "str":
-            return value
-        if kind == "null":
+        if tag != _PLAIN:
+            self._fail(node, path, f"unsupported YAML tag {_short(tag)}",
+                       "remove the tag; quote the value if it is a string")
+        return self._resolve(node, path, value)
+
+    def _resolve(self, node: Any, path: Path, value: str) -> Any:
+        """An untagged plain scalar by the YAML 1.2 core schema (plus dates, so that
+        the schema can say "got the date ..." where a string belongs)."""
+        if _NULL.fullmatch(value):
             return None
-        if kind == "bool":
+        if _BOOL.fullmatch(value):
             return value.lower() == "true"
-        if kind == "int":
-            text = value.replace("_", "")
-            if text.lower().startswith(("0x", "+0x", "-0x")):
-                return int(text, 16)
-            if text.lower().startswith(("0o", "+0o", "-0o")):
-                return int(text.replace("o", "").replace("O", ""), 8)
-            return int(text)
-        if kind == "float":
-            lowered = value.lower()
-            if lowered.endswith(("inf", "nan")):
-                return float(lowered.replace(".", "", 1))
-            return float(value)
-        if kind == "timestamp":
-            # Keep it a date so that the schema reports "not a string" where one belongs.
+        if _INT.fullmatch(value):
+            if len(value) > MAX_NUMBER_DIGITS:
+                self._fail(node, path, f"the number has more than {MAX_NUMBER_DIGITS} digits",
+                           "write a smaller number")
+            return int(value, 0) if value.startswith(("0x", "0o")) else int(value, 10)
+        if _FLOAT.fullmatch(value):
+            if len(value) > MAX_NUMBER_DIGITS:
+                self._fail(node, path, f"the number has more than {MAX_NUMBER_DIGITS} digits",
+                           "write a smaller number")
+            return float(value.replace(".inf", "inf").replace(".Inf", "inf")
+                         .replace(".INF", "inf").lower().replace(".nan", "nan"))
+        if _DATE.match(value):
             try:
                 return datetime.date.fromisoformat(value[:10])
             except ValueError:
@@ -211,11 +257,21 @@ class _Builder:
                          Diagnostic(self._where(node), _dotted(path), message, hint)])
 
 
+def _short(tag: str) -> str:
+    return tag.replace("tag:yaml.org,2002:", "!!")
+
+
 def _dotted(path: Path) -> str:
-    """`interfaces.eth0.routes[1].via` for error messages."""
+    """`interfaces.eth0.routes[1].via` for error messages; an odd key shows quoted
+    (`interfaces['eth0\\n']`) so that it cannot garble the message."""
     text = ""
     for part in path:
-        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif not _PLAIN_KEY.fullmatch(part):
+            text += f"[{part!r}]"
+        else:
+            text += f".{part}" if text else part
     return text
 
 
