@@ -105,6 +105,11 @@ class BondOptions:
     primary: str | None = None
     tlb_dynamic_lb: bool | None = None
     min_links: int | None = None
+    # Where each option was written, so a backend's error points at its line.
+    option_where: tuple[tuple[str, Location], ...] = field(default=(), compare=False)
+
+    def where_of(self, option: str) -> Location | None:
+        return dict(self.option_where).get(option)
 
 
 @dataclass(frozen=True, slots=True)

@@ -180,20 +180,3 @@ def test_the_check_notices_a_route_nm_misreads(tmp_path: Path) -> None:
     assert broken != br0.content
     problems = losses(broken, nm_roundtrip(broken, tmp_path))
     assert problems and problems[0].startswith("routes: lost")
-
-
-# -- what the backend refuses -------------------------------------------------------------
-
-@pytest.mark.parametrize("spec", UNSUPPORTED, ids=lambda p: p.stem)
-def test_unsupported_reports_exact_errors(spec: Path) -> None:
-    expected = [line[len(EXPECT):] for line in spec.read_text(encoding="utf-8").splitlines()
-                if line.startswith(EXPECT)]
-    assert expected, f"{spec.name} states no `# expect:` line"
-    network = netcompile.build_network(str(spec))
-    with pytest.raises(netcompile.UnsupportedErrors) as caught:
-        netcompile.render(network, "networkmanager")
-    assert [str(e).removeprefix(f"{spec}:") for e in caught.value.errors] == expected
-
-
-def test_unsupported_corpus_exists() -> None:
-    assert len(UNSUPPORTED) >= 5
