@@ -7,6 +7,7 @@ problems are collected and reported at once, in source order.
 from __future__ import annotations
 
 import ipaddress
+import re
 from typing import Any
 
 from .errors import Diagnostic, Location, SpecError
@@ -155,7 +156,7 @@ class _Builder:
         tables = tuple(Table(name, number, self.spec.positions.of_key(("tables", name)))
                        for name, number in self.tables.items())
         return Network(
-            source_name=self.spec.positions.file.rsplit("/", 1)[-1],
+            source_name=safe_source_name(self.spec.positions.file),
             interfaces=tuple(sorted(interfaces, key=lambda i: i.name)),
             tables=tuple(sorted(tables, key=lambda t: t.number)),
             routes=tuple(routes),
@@ -349,7 +350,9 @@ class _Builder:
             arp_ip_targets=tuple(targets), xmit_hash_policy=options.get("xmit_hash_policy"),
             lacp_rate=options.get("lacp_rate"), ad_select=options.get("ad_select"),
             primary=options.get("primary"), tlb_dynamic_lb=options.get("tlb_dynamic_lb"),
-            min_links=options.get("min_links"))
+            min_links=options.get("min_links"),
+            option_where=tuple((key, self.spec.positions.of_key((*path, key)))
+                               for key in options))
 
     def build_vlan(self, base: Path, raw: dict[str, Any]) -> VlanOptions | None:
         path: Path = (*base, "vlan")
@@ -497,6 +500,17 @@ def _fwmark(value: int | str | None) -> tuple[int | None, int | None]:
         return value, None
     mark, _, mask = value.partition("/")
     return int(mark, 0), (int(mask, 0) if mask else None)
+
+
+_UNSAFE_NAME_CHARS = re.compile(r"[^A-Za-z0-9._+@-]")
+
+
+def safe_source_name(path: str) -> str:
+    """The spec's file name as it appears in every generated file's header comment.
+    It comes from the command line, not the spec, so it is not validated: anything
+    but a plain file-name character (a newline above all) becomes '_'."""
+    name = path.rsplit("/", 1)[-1]
+    return _UNSAFE_NAME_CHARS.sub("_", name)[:128] or "spec"
 
 
 def build(spec: LoadedSpec) -> Network:

@@ -143,7 +143,11 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from .writer import changes, unified_diff, write_tree
 
     if args.check:
-        pending = changes(args.root, files, targets)
+        try:
+            pending = changes(args.root, files, targets)
+        except OSError as error:
+            err.write(f"netcompile: error: reading under {args.root} failed: {error}\n")
+            return EXIT_INVALID
         out.write(unified_diff(pending))
         return EXIT_CHANGES if pending else EXIT_OK
     try:

@@ -149,7 +149,9 @@ class _Transaction:
         target = self.root / f.path
         self._make_dirs(target.parent)
         staged = target.with_name(f".{target.name}.netcompile-new")
-        descriptor = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW,
+        # O_EXCL: a file already there (a crashed run's, or anyone's) is not ours to
+        # overwrite, nor to delete on rollback.
+        descriptor = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW,
                              f.mode)
         self.staged.append((staged, target))
         with os.fdopen(descriptor, "wb") as stream:
@@ -159,9 +161,10 @@ class _Transaction:
             os.fsync(stream.fileno())
 
     def _backup(self, target: Path) -> None:
-        if target.exists():
+        # lexists and no link-following: a symbolic link is restored as the link it was.
+        if os.path.lexists(target):
             backup = target.with_name(f".{target.name}.netcompile-old")
-            os.link(target, backup)
+            os.link(target, backup, follow_symlinks=False)
             self.backups.append((backup, target))
         else:
             self.placed.append(target)
