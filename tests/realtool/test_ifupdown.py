@@ -26,9 +26,6 @@ from netcompile.errors import Location
 from netcompile.model import Kind, Network, Origin, Route, Rule
 from tests.conftest import EXAMPLES, require_tool
 
-UNSUPPORTED = sorted((Path(__file__).parent.parent / "specs" / "unsupported")
-                     .glob("ifupdown-*.yaml"))
-EXPECT = "# expect: "
 HERE = Location("test.yaml", 1, 1)
 
 
@@ -186,21 +183,6 @@ interfaces:
     assert ("auto vlan0042\niface vlan0042 inet manual\n    mtu 1500\n"
             "    vlan-raw-device bond0\n") in text
     assert text.index("auto bond0") < text.index("auto vlan0042")
-
-
-# -- gaps ---------------------------------------------------------------------------------------
-def expected_errors(spec: Path) -> list[str]:
-    return [line[len(EXPECT):] for line in spec.read_text(encoding="utf-8").splitlines()
-            if line.startswith(EXPECT)]
-
-
-@pytest.mark.parametrize("spec", UNSUPPORTED, ids=lambda p: p.stem)
-def test_unsupported_reports_exact_errors(spec: Path) -> None:
-    expected = expected_errors(spec)
-    assert expected, f"{spec.name} states no `# expect:` line"
-    with pytest.raises(netcompile.UnsupportedErrors) as caught:
-        netcompile.compile_file(str(spec), "ifupdown")
-    assert [str(e) for e in caught.value.errors] == [f"{spec}:{line}" for line in expected]
 
 
 # -- the real ifup/ifdown ------------------------------------------------------------------------

@@ -24,9 +24,6 @@ from tests.conftest import EXAMPLES, require_tool
 
 pytestmark = pytest.mark.realtool
 
-UNSUPPORTED = sorted((Path(__file__).parent.parent / "specs" / "unsupported")
-                     .glob("networkmanager-*.yaml"))
-EXPECT = "# expect: "
 # Keys NetworkManager's writer leaves out because they hold its default value.
 NM_DEFAULTS = {("connection", "autoconnect"): "true"}
 # Keys whose values are normalised below and compared as sets rather than one by one.
