@@ -404,6 +404,9 @@ class _Builder:
                 if value is not None and value.version != destination.version:
                     self.error((*path, key), f"{key} {value} is not of the same family as "
                                f"{destination}", "use one family per route")
+            if "scope" in raw and destination.version == 6:
+                self.error((*path, "scope"), "IPv6 routes have no scope",
+                           "remove `scope:`; scopes are for IPv4 routes")
             if gateway is not None and route_type != RouteType.UNICAST:
                 self.error((*path, "via"), f"a {route_type} route has no gateway",
                            "remove `via:` or the `type:`")

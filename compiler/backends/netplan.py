@@ -205,11 +205,13 @@ class _Renderer:
             if value is None or value == ():
                 continue
             if key is None:
-                self.unsupported(interface.where, f"bond option `{attribute}` on "
+                self.unsupported(bond.where_of(attribute) or interface.where,
+                                 f"bond option `{attribute}` on "
                                  f"{interface.name} (netplan 0.106 has no such bond parameter)")
                 continue
             if attribute == "xmit_hash_policy" and value not in NETWORKD_HASH_POLICIES:
-                self.unsupported(interface.where, f"bond transmit hash policy {value} on "
+                self.unsupported(bond.where_of(attribute) or interface.where,
+                                 f"bond transmit hash policy {value} on "
                                  f"{interface.name} (netplan hands it to systemd 252's "
                                  "networkd, which knows only "
                                  f"{', '.join(NETWORKD_HASH_POLICIES)})",

@@ -218,7 +218,7 @@ class _Renderer:
         section = Section("Bond", [("Mode", BOND_MODES[bond.mode])])
         if bond.xmit_hash_policy is not None and bond.xmit_hash_policy not in XMIT_HASH_POLICIES:
             self.unsupported(
-                interface.where,
+                bond.where_of("xmit_hash_policy") or interface.where,
                 f"bond transmit hash policy {bond.xmit_hash_policy} on {interface.name} "
                 "(systemd 252 knows " + ", ".join(sorted(XMIT_HASH_POLICIES)) + ")",
                 "choose one of those, or use the networkmanager or ifupdown backend")
@@ -296,12 +296,7 @@ class _Renderer:
             section.add("Gateway", address(route.gateway))
         if route.on_link:
             section.add("GatewayOnLink", "yes")
-        if route.scope is not None:
-            if route.family == 6:
-                self.unsupported(
-                    route.where, f"a scope ({route.scope}) on the IPv6 route to "
-                    f"{prefix(route.destination)} (networkd uses Scope= for IPv4 only, "
-                    "and the kernel has no IPv6 route scopes)", "remove `scope:`")
+        if route.scope is not None:  # IPv4 only: the spec refuses a scope on IPv6
             section.add("Scope", SCOPES[route.scope])
         if route.source is not None:
             section.add("PreferredSource", address(route.source))

@@ -330,13 +330,8 @@ def _route(route: Route, errors: list[UnsupportedError]) -> tuple[str, str]:
                 route.where, NAME, "on_link on a route without a gateway (NetworkManager "
                 "ignores the onlink flag there)", "remove `on_link:` or add `via:`"))
         options["onlink"] = "true"
-    if route.scope is not None:
-        if route.family == 6:
-            errors.append(UnsupportedError(
-                route.where, NAME, "a scope on an IPv6 route (NetworkManager accepts "
-                "`scope` for IPv4 routes only)", "remove `scope:` from this route"))
-        else:
-            options["scope"] = str(SCOPE_NUMBER[route.scope])
+    if route.scope is not None:  # IPv4 only: the spec refuses a scope on IPv6
+        options["scope"] = str(SCOPE_NUMBER[route.scope])
     if route.source is not None:
         options["src"] = str(route.source)
     route_type = ROUTE_TYPE[route.type]

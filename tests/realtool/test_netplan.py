@@ -25,9 +25,6 @@ from tests.conftest import EXAMPLES, require_tool
 
 pytestmark = pytest.mark.realtool
 
-UNSUPPORTED = sorted((Path(__file__).parent.parent / "specs" / "unsupported")
-                     .glob("netplan-*.yaml"))
-EXPECT = "# expect: "
 
 Unit = list[tuple[str, list[tuple[str, str]]]]
 
@@ -334,18 +331,3 @@ def test_netplan_warnings_fail_the_check(case: str, tmp_path: Path) -> None:
     write_tree(tmp_path, [netcompile.OutputFile(netplan.PATH, yaml, mode)])
     with pytest.raises(AssertionError, match="netplan generate warned"):
         netplan_generate(tmp_path)
-
-
-def expected_errors(spec: Path) -> list[str]:
-    return [line[len(EXPECT):] for line in spec.read_text(encoding="utf-8").splitlines()
-            if line.startswith(EXPECT)]
-
-
-@pytest.mark.parametrize("spec", UNSUPPORTED, ids=lambda p: p.stem)
-def test_unsupported_reports_exact_errors(spec: Path) -> None:
-    """Every gap is an UnsupportedError naming file:line:column, all of them at once."""
-    expected = expected_errors(spec)
-    assert expected, f"{spec.name} states no `# expect:` line"
-    with pytest.raises(netcompile.UnsupportedErrors) as caught:
-        netcompile.compile_file(str(spec), "netplan")
-    assert [str(e) for e in caught.value.errors] == [f"{spec}:{line}" for line in expected]
