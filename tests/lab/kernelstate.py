@@ -23,11 +23,12 @@ Normalisations (each also in docs/lab.md), and why:
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import Iterable
 from ipaddress import ip_interface, ip_network
 from typing import Any
 
-from .procs import ns_run
+from .procs import ns_run, wait_until
 from .state import LOCAL, MAIN, Addr, KernelState, Link, RouteEntry, RuleEntry
 
 _SCOPES = {0: "global", 200: "site", 253: "link", 254: "host", 255: "nowhere"}
@@ -118,3 +119,25 @@ def _rule(raw: dict[str, Any], family: int) -> RuleEntry:
                      raw.get("iif"), raw.get("oif"), fwmark,
                      None if table is None else _table(table),
                      raw.get("action", "lookup" if table is not None else "unknown"))
+
+
+def settle(ns: str, interfaces: Iterable[str], expected: KernelState | None = None,
+           timeout: float = 5.0, quiet: float | None = None) -> KernelState:
+    """The state once it equals `expected`, or once it stopped changing for `quiet`
+    seconds (daemons add routes and rules shortly after they report readiness;
+    NetworkManager adds an IPv6 route with a source address up to a second after
+    reactivating a connection). The wait is long only when the state is wrong."""
+    if quiet is None:
+        quiet = 0.3 if expected is None else 1.5
+    names = tuple(interfaces)
+    last = [read(ns, names), time.monotonic()]
+
+    def done() -> bool:
+        state = read(ns, names)
+        now = time.monotonic()
+        if state != last[0]:
+            last[:] = [state, now]
+        return state == expected or now - float(last[1]) >= quiet  # type: ignore[arg-type]
+
+    wait_until(done, timeout, interval=0.05)
+    return last[0]  # type: ignore[return-value]

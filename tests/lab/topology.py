@@ -167,7 +167,7 @@ def create(topology: Topology) -> None:
         _sysctls(ns, _NO_DAD)
         ns_run(ns, ["ip", "link", "set", "lo", "up"])
 
-    client = [f"addr add {CLIENT4}/32 dev lo", f"addr add {CLIENT6}/128 dev lo"]
+    client = [f"addr add {CLIENT4}/32 dev lo", f"addr add {CLIENT6}/128 dev lo nodad"]
     for uplink in topology.uplinks:
         lan4, lan6 = uplink.link(1)
         peer4, peer6 = uplink.link(2)

@@ -1,0 +1,40 @@
+"""What this kernel can build, found by trying it in a throw-away namespace."""
+
+from __future__ import annotations
+
+import functools
+
+from netcompile.model import Kind, Network
+
+from .procs import ns_run, run
+from .topology import new_prefix
+
+# Link types the model's kinds need from the kernel, with the `ip link add` arguments.
+LINK_TYPES: dict[Kind, tuple[str, ...]] = {
+    Kind.BOND: ("type", "bond"),
+    Kind.VLAN: ("link", "lo", "type", "vlan", "id", "42"),
+    Kind.BRIDGE: ("type", "bridge"),
+}
+KERNEL_SKIP = "kernel lacks"
+
+
+@functools.cache
+def kernel_has(kind: Kind) -> bool:
+    args = LINK_TYPES.get(kind)
+    if args is None:
+        return True
+    ns = f"{new_prefix()}-cap"
+    run(["ip", "netns", "add", ns])
+    try:
+        if kind == Kind.VLAN:
+            # A VLAN needs a lower link; a veth is always there.
+            ns_run(ns, ["ip", "link", "add", "base", "type", "veth", "peer", "name", "peer"])
+            args = ("link", "base", *args[2:])
+        return ns_run(ns, ["ip", "link", "add", "probe", *args], check=False).returncode == 0
+    finally:
+        run(["ip", "netns", "del", ns], check=False)
+
+
+def missing(network: Network) -> list[str]:
+    """Link types the spec uses that this kernel cannot create."""
+    return sorted({i.kind.value for i in network.interfaces if not kernel_has(i.kind)})
