@@ -179,7 +179,8 @@ class _Builder:
         if isinstance(node, MappingNode | SequenceNode):
             expected = _MAP_TAG if isinstance(node, MappingNode) else _SEQ_TAG
             if str(node.tag) != expected:
-                self._fail(node, path, f"unsupported YAML tag {_short(str(node.tag))}", "remove the tag")
+                self._fail(node, path, f"unsupported YAML tag {_short(str(node.tag))}",
+                           "remove the tag")
         if isinstance(node, MappingNode):
             result: dict[str, Any] = {}
             for key_node, value_node in node.value:
