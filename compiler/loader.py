@@ -113,6 +113,9 @@ def _compose(text: str, name: str) -> Any:
     from ruamel.yaml import YAML
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+    fast = _compose_libyaml(text)
+    if fast is not None:
+        return fast
     yaml = YAML(typ="safe", pure=True)
     # Resolve untagged plain scalars ourselves (YAML 1.2 core schema), whatever a
     # `%YAML 1.1` directive says, so that `yes` never silently becomes false.
@@ -140,19 +143,51 @@ def _compose(text: str, name: str) -> Any:
                                     f"keep nesting under {MAX_DEPTH} levels")]) from None
 
 
+# libyaml's composer recurses on the C stack (no RecursionError: a crash, at some
+# 10^5 levels). Nesting depth is at most the number of flow openers plus the longest
+# line (each block level takes a column), so below this bound it is safe.
+_LIBYAML_MAX_DEPTH = 5000
+
+
+def _compose_libyaml(text: str) -> Any:
+    """The node graph from libyaml (ruamel.yaml.clib), some ten times faster than the
+    pure-Python parser on large specs; None when it is not installed, when the text
+    could nest too deeply, or on any error: the pure parser then reads the text again
+    and words the error, so messages never depend on which parser ran."""
+    longest = max(map(len, text.splitlines()), default=0)
+    if text.count("[") + text.count("{") + longest > _LIBYAML_MAX_DEPTH:
+        return None
+    try:
+        import _ruamel_yaml  # noqa: F401  (only to know whether the C parser is there)
+        from ruamel.yaml import YAML
+    except ImportError:
+        return None
+    yaml = YAML(typ="safe", pure=False)
+    yaml.Resolver = _plain_resolver()
+    try:
+        return yaml.compose(io.StringIO(text))
+    except Exception:  # any failure: let the pure parser decide and explain
+        return None
+
+
 @functools.cache
 def _plain_resolver() -> type:
     from ruamel.yaml.nodes import MappingNode, ScalarNode
     from ruamel.yaml.resolver import VersionedResolver
     from ruamel.yaml.tag import Tag
 
+    # One shared Tag per kind: a Tag decodes its text character by character on first
+    # str(), which a fresh Tag per node made the largest cost of loading a big spec.
+    plain, string, mapping, sequence = (Tag(suffix=t)
+                                        for t in (_PLAIN, _STR_TAG, _MAP_TAG, _SEQ_TAG))
+
     class PlainResolver(VersionedResolver):  # type: ignore[misc]
         """Tags every untagged plain scalar as _PLAIN; explicit tags stay visible."""
 
         def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
             if kind is ScalarNode:
-                return Tag(suffix=_PLAIN if implicit[0] else _STR_TAG)
-            return Tag(suffix=_MAP_TAG if kind is MappingNode else _SEQ_TAG)
+                return plain if implicit[0] else string
+            return mapping if kind is MappingNode else sequence
 
     return PlainResolver
 

@@ -25,7 +25,7 @@ from ipaddress import (
     IPv6Interface,
     IPv6Network,
 )
-from typing import Literal
+from typing import Literal, TypeVar
 
 from .errors import Location
 
@@ -237,6 +237,12 @@ class Network:
     routes: tuple[Route, ...] = ()
     rules: tuple[Rule, ...] = ()
     _by_name: dict[str, Interface] = field(default_factory=dict, compare=False, repr=False)
+    # Routes and rules by owner, so that a backend's per-interface lookups stay linear
+    # in the spec's size; init=False, so that `replace` builds them anew.
+    _routes_by: dict[str, tuple[Route, ...]] = field(
+        default_factory=dict, init=False, compare=False, repr=False)
+    _rules_by: dict[str, tuple[Rule, ...]] = field(
+        default_factory=dict, init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         self._by_name.update((i.name, i) for i in self.interfaces)
@@ -245,16 +251,31 @@ class Network:
         return self._by_name[name]
 
     def routes_of(self, interface: str) -> tuple[Route, ...]:
-        return tuple(r for r in self.routes if r.interface == interface)
+        if not self._routes_by:  # built on first use: the passes replace the model often
+            self._routes_by.update(_group(self.routes))
+        return self._routes_by.get(interface, ())
 
     def rules_of(self, interface: str) -> tuple[Rule, ...]:
-        return tuple(r for r in self.rules if r.interface == interface)
+        if not self._rules_by:
+            self._rules_by.update(_group(self.rules))
+        return self._rules_by.get(interface, ())
 
     def table_name(self, number: int) -> str | None:
         for table in self.tables:
             if table.number == number:
                 return table.name
         return None
+
+
+_Owned = TypeVar("_Owned", "Route", "Rule")
+
+
+def _group(items: tuple[_Owned, ...]) -> dict[str, tuple[_Owned, ...]]:
+    """`items` by owning interface, each group in the original order."""
+    groups: dict[str, list[_Owned]] = {}
+    for item in items:
+        groups.setdefault(item.interface, []).append(item)
+    return {name: tuple(group) for name, group in groups.items()}
 
 
 def route_sort_key(route: Route) -> tuple[object, ...]:
