@@ -175,3 +175,15 @@ def _ignoring_mtu(state: KernelState) -> KernelState:
 
     from .state import Link
     return replace(state, links=frozenset(Link(k.name, k.up, 0) for k in state.links))
+
+
+def test_networkd_log_lint_names_an_unknown_key(tmp_path: Path) -> None:
+    """A key networkd cannot use fails the lab through its log, not silently."""
+    from dataclasses import replace
+
+    network = _network(SEED)
+    files = [replace(f, content=f.content.replace("[Network]\n", "[Network]\nBogusKey=1\n"))
+             if f.path.endswith(".network") else f
+             for f in netcompile.render(network, "networkd")]
+    with deployed("networkd", network, files, tmp_path) as d:
+        assert any("BogusKey" in line for line in d.applier.problems()), d.applier.logs()
