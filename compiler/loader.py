@@ -91,6 +91,7 @@ def load_bytes(raw: bytes, name: str) -> LoadedSpec:
                                     "the spec is not valid UTF-8",
                                     "save the file as UTF-8")]) from None
     text = text.removeprefix("\ufeff")
+    _check_characters(text, name)
     if not text.strip() or all(
         not line.strip() or line.lstrip().startswith("#") for line in text.splitlines()
     ):
@@ -107,6 +108,23 @@ def load_bytes(raw: bytes, name: str) -> LoadedSpec:
                                     "the top level of the spec must be a mapping",
                                     "start with `version: 1` and an `interfaces:` mapping")])
     return LoadedSpec(data, positions)
+
+
+# What YAML allows in a stream (its c-printable set); libyaml and ruamel refuse the
+# rest with an offset, not a line and column.
+_NOT_PRINTABLE = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def _check_characters(text: str, name: str) -> None:
+    bad = _NOT_PRINTABLE.search(text)
+    if bad is None:
+        return
+    line = text.count("\n", 0, bad.start()) + 1
+    column = bad.start() - (text.rfind("\n", 0, bad.start()) + 1) + 1
+    raise SpecError([Diagnostic(Location(name, line, column), "",
+                                f"the control character U+{ord(bad.group()):04X} is not "
+                                "allowed in a spec",
+                                "remove it; inside double quotes, write it as an escape")])
 
 
 def _compose(text: str, name: str) -> Any:
@@ -206,10 +224,13 @@ class _Builder:
         from ruamel.yaml.nodes import MappingNode, SequenceNode
 
         self.nodes += 1
-        if self.nodes > MAX_NODES or len(path) > MAX_DEPTH:
-            self._fail(node, path, f"the spec expands to more than {MAX_NODES} values or "
-                       f"{MAX_DEPTH} levels (aliases or nesting)",
-                       "write the spec out without deeply nested anchors and aliases")
+        if self.nodes > MAX_NODES:
+            self._fail(node, path, f"the spec expands to more than {MAX_NODES} values",
+                       "write the spec out without anchors and aliases that repeat "
+                       "each other")
+        if len(path) > MAX_DEPTH:
+            self._fail(node, path, f"the spec nests deeper than {MAX_DEPTH} levels",
+                       "a spec needs a handful of levels; check the indentation")
         self.positions.values.setdefault(path, self._where(node))
         if isinstance(node, MappingNode | SequenceNode):
             expected = _MAP_TAG if isinstance(node, MappingNode) else _SEQ_TAG
@@ -246,7 +267,11 @@ class _Builder:
                                                "use a string as the key"))
             return None
         value = self._scalar(node, path)
-        if isinstance(value, bool) or value is None or isinstance(value, float):
+        if value is None:
+            self.diagnostics.append(Diagnostic(self._where(node), _dotted(path),
+                                               "a mapping key is empty", "write the key"))
+            return None
+        if isinstance(value, bool | float):
             self.diagnostics.append(Diagnostic(
                 self._where(node), _dotted(path),
                 f"the key {node.value!r} is not a string", "quote the key"))
