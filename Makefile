@@ -28,7 +28,7 @@ test: $(BIN)/netcompile system-deps
 	$(BIN)/python -m pytest
 
 lint: $(BIN)/netcompile
-	$(BIN)/ruff check compiler tests benchmarks
+	$(BIN)/ruff check .
 	$(BIN)/mypy
 
 ## fuzz: the long property-based run (at least 10,000 cases per target)
