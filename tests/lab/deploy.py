@@ -23,6 +23,8 @@ class Deployment:
     topology: Topology
     applier: Applier
     state: KernelState
+    # The server's state before anything was applied.
+    before: KernelState
 
     def addresses(self) -> list[str]:
         """Every uplink address the client should reach."""
@@ -41,9 +43,10 @@ def deployed(backend: str, wired: Network, files: Sequence[OutputFile], work: Pa
     with (topology.lab(wired) as topo,
           applier(backend, topo, work) as app,
           probes.listener(topo, work / "listener.log")):
+        before = kernelstate.read(topo.server, app.interfaces)
         app.apply(files)
         state = kernelstate.settle(topo.server, app.interfaces, expect)
-        yield Deployment(wired, topo, app, state)
+        yield Deployment(wired, topo, app, state, before)
 
 
 __all__ = ["Deployment", "deployed", "expected"]

@@ -127,17 +127,16 @@ def settle(ns: str, interfaces: Iterable[str], expected: KernelState | None = No
     seconds (daemons add routes and rules shortly after they report readiness;
     NetworkManager adds an IPv6 route with a source address up to a second after
     reactivating a connection). The wait is long only when the state is wrong."""
-    if quiet is None:
-        quiet = 0.3 if expected is None else 1.5
     names = tuple(interfaces)
-    last = [read(ns, names), time.monotonic()]
+    still = (0.3 if expected is None else 1.5) if quiet is None else quiet
+    state, since = read(ns, names), time.monotonic()
 
     def done() -> bool:
-        state = read(ns, names)
-        now = time.monotonic()
-        if state != last[0]:
-            last[:] = [state, now]
-        return state == expected or now - float(last[1]) >= quiet  # type: ignore[arg-type]
+        nonlocal state, since
+        now_state, now = read(ns, names), time.monotonic()
+        if now_state != state:
+            state, since = now_state, now
+        return state == expected or now - since >= still
 
     wait_until(done, timeout, interval=0.05)
-    return last[0]  # type: ignore[return-value]
+    return state

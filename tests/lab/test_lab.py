@@ -98,11 +98,10 @@ def test_client_reaches_every_uplink_address(deployment: Deployment) -> None:
     assert addresses, "the example has no uplink address to reach"
     results = reach(deployment.topology, addresses)
     assert [r for r in results.values() if not r.reached] == []
-    for address in addresses:
-        uplink = deployment.topology.uplink_of(
-            next(a.ip for u in deployment.topology.uplinks for a in u.addresses
-                 if str(a.ip) == address))
-        assert route_get(deployment.topology, address) == uplink.interface, address
+    for uplink in deployment.topology.uplinks:
+        for address in uplink.reachable():
+            leaves_by = route_get(deployment.topology, str(address.ip))
+            assert leaves_by == uplink.interface, address
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[e.stem for e in EXAMPLES])
@@ -184,11 +183,11 @@ def test_ifdown_restores_the_kernel_state(example: Path, tmp_path: Path,
     files = netcompile.render(network, "ifupdown")
     with deployed("ifupdown", network, files, tmp_path, expected(network)) as d:
         assert d.state == expected(network), d.state.diff(expected(network))
+        assert d.before == without_config(network), d.before.diff(without_config(network))
         d.applier.down()  # type: ignore[attr-defined]
         after = read(d.topology.server, d.applier.interfaces)
-        before = without_config(network)
         # ifupdown never resets a link's MTU on ifdown (docs/lab.md): compare the rest.
-        assert _ignoring_mtu(after) == _ignoring_mtu(before), after.diff(before)
+        assert _ignoring_mtu(after) == _ignoring_mtu(d.before), after.diff(d.before)
         d.applier.up()  # type: ignore[attr-defined]
         want = expected(network)
         assert d.refresh(want) == want, d.state.diff(want)
