@@ -153,8 +153,12 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     try:
         done = write_tree(args.root, files, targets, prune=args.prune)
     except OSError as error:
+        from .writer import IncompleteRollback
+
+        outcome = ("some files could not be put back" if isinstance(error, IncompleteRollback)
+                   else "nothing was changed")
         err.write(f"netcompile: error: writing under {args.root} failed: {error}; "
-                  "nothing was changed\n")
+                  f"{outcome}\n")
         return EXIT_INVALID
     for change in done:
         out.write(f"{change.kind:7} {args.root / change.path}\n")

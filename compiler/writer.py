@@ -13,8 +13,9 @@ import contextlib
 import difflib
 import os
 import stat
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 from .output import OutputFile
@@ -72,7 +73,9 @@ def stale_files(root: Path, files: Sequence[OutputFile], managed: Iterable[str])
 
 def managed_dirs(targets: Iterable[str]) -> list[str]:
     """The directories that the given backends own, plus rt_tables.d."""
-    return [d for t in targets for d in MANAGED_DIRS[t]] + [RT_TABLES_DIR]
+    # dict.fromkeys: two backends may share a directory; scanning it twice would
+    # list its stale files twice, and --prune would remove each twice.
+    return list(dict.fromkeys([*(d for t in targets for d in MANAGED_DIRS[t]), RT_TABLES_DIR]))
 
 
 def changes(root: Path, files: Sequence[OutputFile], targets: Iterable[str]) -> list[Change]:
@@ -122,8 +125,11 @@ def write_tree(root: Path, files: Sequence[OutputFile], targets: Iterable[str],
         for f in to_write:
             transaction.stage(f)
         transaction.commit(to_remove)
-    except BaseException:
-        transaction.rollback()
+    except BaseException as error:
+        try:
+            transaction.rollback()
+        except IncompleteRollback as incomplete:
+            raise IncompleteRollback(f"{error}; {incomplete}") from error
         raise
     transaction.cleanup()
     return [c for c in planned if c.kind != "stale" or prune]
@@ -183,19 +189,51 @@ class _Transaction:
             _fsync_dir(directory)
 
     def rollback(self) -> None:
+        """Undo every step; a step that fails is tried once more (most failures that
+        broke the write are passing ones), and the others go on regardless."""
+        failed: list[Path] = []
         for staged, _ in self.staged:
-            staged.unlink(missing_ok=True)
+            _retry(failed, staged, partial(staged.unlink, missing_ok=True))
         for target in self.placed:
-            target.unlink(missing_ok=True)
+            _retry(failed, target, partial(target.unlink, missing_ok=True))
         for backup, original in self.backups:
-            os.replace(backup, original)
+            _retry(failed, original, partial(_restore, backup, original))
         for directory in reversed(self.created_dirs):
             with contextlib.suppress(OSError):  # not empty: someone else uses it too
                 directory.rmdir()
 
+        if failed:
+            raise IncompleteRollback(
+                "could not restore " + ", ".join(str(p) for p in failed))
+
     def cleanup(self) -> None:
+        """The write is done: a backup that will not go away is left behind rather
+        than reported as a failed write (the next run names it: File exists)."""
         for backup, _ in self.backups:
-            backup.unlink(missing_ok=True)
+            _retry([], backup, partial(backup.unlink, missing_ok=True))
+
+
+class IncompleteRollback(OSError):
+    """A write failed and so did putting some files back: the root is not as it was."""
+
+
+def _retry(failed: list[Path], path: Path, step: Callable[[], None]) -> None:
+    for attempt in range(2):
+        try:
+            step()
+            return
+        except OSError:
+            if attempt:
+                failed.append(path)
+
+
+def _restore(backup: Path, original: Path) -> None:
+    # Until its target was replaced, a backup is a second link to the very same file,
+    # and rename(2) between two links of one file does nothing at all.
+    if os.path.lexists(original) and os.path.samestat(os.lstat(backup), os.lstat(original)):
+        os.unlink(backup)
+    else:
+        os.replace(backup, original)
 
 
 def _fsync_dir(directory: Path) -> None:
