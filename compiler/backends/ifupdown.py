@@ -155,7 +155,7 @@ def _block(network: Network, interface: Interface, renames: list[str],
         for guard in member_guards:
             link.append(("pre-up", guard))
     if interface.mtu is not None:
-        carrier = next(s for s in stanzas if s.method != "dhcp")
+        carrier = next(s for s in stanzas if s.family == "inet" and s.method != "dhcp")
         carrier.options.append(("mtu", str(int(interface.mtu))))
     if interface.dns_servers:
         link.append(("dns-nameservers", " ".join(str(a) for a in interface.dns_servers)))
@@ -196,9 +196,10 @@ def _stanzas(interface: Interface) -> list[Stanza]:
 
     ifdown takes the stanzas down in the same order, and each one sets the link down:
     that flushes IPv6 addresses but keeps IPv4 ones, so IPv6 goes first or the later
-    `ip -6 addr del` fails. `mtu` belongs to the static and manual methods only (the
-    dhcp method ignores it without a word), so a DHCP-only interface with an MTU gets a
-    manual stanza after its DHCP ones."""
+    `ip -6 addr del` fails. `mtu` goes in an `inet` static or manual stanza: the dhcp
+    method ignores it without a word, and the inet6 methods only raise the link's MTU
+    (a lower one becomes the IPv6 MTU alone). An interface with an MTU and no such
+    stanza gets an `inet manual` one after the others."""
     name = interface.name
     stanzas = [Stanza(name, "inet6", "static", [("address", str(a.address))])
                for a in interface.addresses if a.family == 6]
@@ -208,8 +209,8 @@ def _stanzas(interface: Interface) -> list[Stanza]:
         stanzas.append(Stanza(name, "inet", "dhcp"))
     if interface.dhcp6:
         stanzas.append(Stanza(name, "inet6", "dhcp"))
-    if not stanzas or (interface.mtu is not None
-                       and all(s.method == "dhcp" for s in stanzas)):
+    if not stanzas or (interface.mtu is not None and not any(
+            s.family == "inet" and s.method != "dhcp" for s in stanzas)):
         stanzas.append(Stanza(name, "inet", "manual"))
     return stanzas
 

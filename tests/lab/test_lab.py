@@ -37,22 +37,6 @@ MULTI_UPLINK = [e for e in EXAMPLES if len(specs.uplinks(specs.load(e))) >= 2]
 
 # Backend output that the real program does not apply as the spec says. Each entry
 # names the file and line; the tests it breaks are strict xfails, so a fix shows.
-KNOWN_BUGS: dict[tuple[str, str], str] = {
-    ("dual-stack", "ifupdown"): (
-        "ifupdown backend puts `mtu 1480` in the `iface eth1 inet6 static` stanza of "
-        "etc/network/interfaces.d/netcompile; ifupdown's inet6 method then only sets "
-        "net.ipv6.conf.eth1.mtu (it changes the link MTU only when the current one is "
-        "smaller), so eth1 keeps MTU 1500. `mtu` belongs in the inet stanza."),
-}
-
-
-def _known_bug(request: pytest.FixtureRequest, example: Path, *backends: str) -> None:
-    for backend in backends:
-        reason = KNOWN_BUGS.get((example.stem, backend))
-        if reason:
-            request.applymarker(pytest.mark.xfail(strict=True, reason=reason))
-
-
 # Kernel states per (example, backend), for the comparison across backends.
 STATES: dict[tuple[str, str], KernelState] = {}
 
@@ -84,10 +68,7 @@ def deployment(request: pytest.FixtureRequest,
         yield d
 
 
-def test_kernel_state_is_the_spec(deployment: Deployment,
-                                  request: pytest.FixtureRequest) -> None:
-    example, backend = request.node.callspec.params["deployment"]
-    _known_bug(request, example, backend)
+def test_kernel_state_is_the_spec(deployment: Deployment) -> None:
     assert deployment.applier.problems() == []
     want = expected(deployment.network)
     assert deployment.state == want, deployment.state.diff(want)
@@ -105,9 +86,8 @@ def test_client_reaches_every_uplink_address(deployment: Deployment) -> None:
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=[e.stem for e in EXAMPLES])
-def test_backends_agree(example: Path, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+def test_backends_agree(example: Path, tmp_path: Path) -> None:
     network = _network(example)
-    _known_bug(request, example, *BACKENDS)
     for backend in BACKENDS:
         if (example.stem, backend) not in STATES:
             files = netcompile.render(network, backend)
@@ -162,9 +142,8 @@ def test_a_deleted_rule_is_caught(backend: str, tmp_path: Path) -> None:
 @pytest.mark.parametrize("backend", BACKENDS)
 @pytest.mark.parametrize("example", MULTI_UPLINK, ids=[e.stem for e in MULTI_UPLINK])
 def test_reapplying_a_changed_spec_leaves_nothing_stale(
-        example: Path, backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+        example: Path, backend: str, tmp_path: Path) -> None:
     network = _network(example)
-    _known_bug(request, example, backend)
     new = specs.build(specs.changed(specs.load(example)), example.name)
     with deployed(backend, network, netcompile.render(network, backend), tmp_path,
                   expected(network)) as d:
@@ -176,10 +155,8 @@ def test_reapplying_a_changed_spec_leaves_nothing_stale(
 
 
 @pytest.mark.parametrize("example", MULTI_UPLINK, ids=[e.stem for e in MULTI_UPLINK])
-def test_ifdown_restores_the_kernel_state(example: Path, tmp_path: Path,
-                                          request: pytest.FixtureRequest) -> None:
+def test_ifdown_restores_the_kernel_state(example: Path, tmp_path: Path) -> None:
     network = _network(example)
-    _known_bug(request, example, "ifupdown")
     files = netcompile.render(network, "ifupdown")
     with deployed("ifupdown", network, files, tmp_path, expected(network)) as d:
         assert d.state == expected(network), d.state.diff(expected(network))
