@@ -199,7 +199,7 @@ def _plain_resolver() -> type:
     plain, string, mapping, sequence = (Tag(suffix=t)
                                         for t in (_PLAIN, _STR_TAG, _MAP_TAG, _SEQ_TAG))
 
-    class PlainResolver(VersionedResolver):  # type: ignore[misc]
+    class PlainResolver(VersionedResolver):
         """Tags every untagged plain scalar as _PLAIN; explicit tags stay visible."""
 
         def resolve(self, kind: Any, value: Any, implicit: Any) -> Any:
