@@ -34,6 +34,7 @@ def dump_yaml(data: Any) -> str:
 
     yaml = YAML(typ="safe", pure=True)
     yaml.default_flow_style = False
+    yaml.sort_base_mapping_type_on_output = False  # key order is part of what is tested
     stream = io.StringIO()
     yaml.dump(data, stream)
     return stream.getvalue()
