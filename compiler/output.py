@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
 from .model import Network
 
 RT_TABLES_PATH = "etc/iproute2/rt_tables.d/netcompile.conf"
+_UNSAFE_PATH = re.compile(r"[\x00-\x1f\x7f\\]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -19,9 +21,11 @@ class OutputFile:
     mode: int = 0o644
 
     def __post_init__(self) -> None:
-        pure = PurePosixPath(self.path)
-        # Defence in depth: names are validated already, but no file may escape its root.
-        if pure.is_absolute() or ".." in pure.parts or "\0" in self.path:
+        # Defence in depth: names are validated already, but no file may escape its
+        # root, hide as `.`, or carry a byte that a file system or a shell would trip on.
+        parts = self.path.split("/")
+        if (PurePosixPath(self.path).is_absolute() or _UNSAFE_PATH.search(self.path)
+                or any(p in ("", ".", "..") or len(p.encode()) > 255 for p in parts)):
             raise ValueError(f"refusing an output path outside the root: {self.path!r}")
 
 
