@@ -122,13 +122,14 @@ def _rule(raw: dict[str, Any], family: int) -> RuleEntry:
 
 
 def settle(ns: str, interfaces: Iterable[str], expected: KernelState | None = None,
-           timeout: float = 5.0, quiet: float | None = None) -> KernelState:
+           timeout: float = 10.0, quiet: float | None = None) -> KernelState:
     """The state once it equals `expected`, or once it stopped changing for `quiet`
     seconds (daemons add routes and rules shortly after they report readiness;
     NetworkManager adds an IPv6 route with a source address up to a second after
-    reactivating a connection). The wait is long only when the state is wrong."""
+    reactivating a connection, and now and then several seconds later). The wait is
+    long only when the state is wrong."""
     names = tuple(interfaces)
-    still = (0.3 if expected is None else 1.5) if quiet is None else quiet
+    still = (0.3 if expected is None else 4.0) if quiet is None else quiet
     state, since = read(ns, names), time.monotonic()
 
     def done() -> bool:
