@@ -196,6 +196,9 @@ def _format_located(message: str, line: int, column: int, spec: str) -> str:
         return f"{message}\n"
     if len(source) > 200:
         return f"{message}\n"
+    # The line is echoed to a terminal: a control character in it (the very error
+    # being reported, perhaps) must not reach it as an escape sequence.
+    source = "".join(c if c.isprintable() or c == "\t" else "?" for c in source)
     caret = " " * (column - 1) + "^"
     return f"{message}\n    {source}\n    {caret}\n"
 

@@ -121,3 +121,12 @@ def test_missing_and_unreadable_spec_files(tmp_path: Path) -> None:
     directory = run_cli(tmp_path)
     assert directory.returncode == 2 and "cannot read the spec" in directory.stderr
     assert "Traceback" not in missing.stderr + directory.stderr
+
+
+def test_the_echoed_spec_line_carries_no_terminal_escapes(tmp_path: Path) -> None:
+    spec = tmp_path / "spec.yaml"
+    spec.write_bytes(VALID_HEAD + b"    mtu: \x1b]0;owned\x07\x1b[2J\n")
+    result = run_cli(spec, "--validate")
+    assert result.returncode == 2
+    assert "\x1b" not in result.stderr and "\x07" not in result.stderr
+    assert "    mtu: ?]0;owned??[2J" in result.stderr
