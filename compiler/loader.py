@@ -330,10 +330,16 @@ def _dotted(path: Path) -> str:
         if isinstance(part, int):
             text += f"[{part}]"
         elif not _PLAIN_KEY.fullmatch(part):
-            text += f"[{part!r}]"
+            text += f"[{shown(part)}]"
         else:
             text += f".{part}" if text else part
     return text
 
 
 dotted = _dotted
+
+
+def shown(value: object, limit: int = 60) -> str:
+    """A value quoted for a message, cut short: a 4 MB string is one error line."""
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit - 4]}...{text[-1]}"

@@ -10,7 +10,7 @@ import re
 from typing import Any
 
 from .errors import Diagnostic, SpecError
-from .loader import LoadedSpec, Path, dotted
+from .loader import LoadedSpec, Path, dotted, shown
 from .resources import resource_path
 
 SCHEMA_FILE = "netcompile.schema.json"
@@ -107,7 +107,7 @@ def _describe_value(value: Any) -> str:
         return "a mapping"
     if isinstance(value, list):
         return "a list"
-    return repr(value)
+    return shown(value)
 
 
 _TYPE_NAMES = {"string": "a string", "integer": "a whole number", "boolean": "true or false",
@@ -129,7 +129,7 @@ def _describe(error: Any, spec: LoadedSpec) -> list[Diagnostic]:
     if validator == "additionalProperties" and isinstance(instance, dict):
         allowed = sorted(error.schema.get("properties", {}))
         return [Diagnostic(positions.of_key((*path, key)), dotted((*path, key)),
-                           f"unknown key {key!r}",
+                           f"unknown key {shown(key)}",
                            f"allowed here: {', '.join(allowed)}" if allowed else "remove it")
                 for key in instance if key not in error.schema.get("properties", {})]
     if validator == "required":
@@ -152,7 +152,7 @@ def _describe(error: Any, spec: LoadedSpec) -> list[Diagnostic]:
                            f"{_describe_value(instance)}",
                            "this netcompile understands spec version 1")]
     if validator == "pattern":
-        return [Diagnostic(where, name, f"{instance!r} is not valid here",
+        return [Diagnostic(where, name, f"{shown(instance)} is not valid here",
                            description or f"it must match {error.validator_value}")]
     if validator in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
         low = schema.get("minimum")
@@ -160,7 +160,7 @@ def _describe(error: Any, spec: LoadedSpec) -> list[Diagnostic]:
         return [Diagnostic(where, name, f"{instance} is out of range",
                            f"use a value from {low} to {high}")]
     if validator in ("minLength", "maxLength"):
-        return [Diagnostic(where, name, f"{instance!r} has the wrong length",
+        return [Diagnostic(where, name, f"{shown(instance)} has the wrong length",
                            description or f"{validator} is {error.validator_value}")]
     if validator in ("minItems", "maxItems", "minProperties"):
         return [Diagnostic(where, name, _count_message(validator, error.validator_value),
@@ -170,7 +170,8 @@ def _describe(error: Any, spec: LoadedSpec) -> list[Diagnostic]:
             what, example = "an IP address", "192.0.2.1 or 2001:db8::1"
         else:
             what, example = "an address with prefix length", "192.0.2.10/24 or 2001:db8::10/64"
-        return [Diagnostic(where, name, f"{instance!r} is not {what}", f"write e.g. {example}")]
+        return [Diagnostic(where, name, f"{shown(instance)} is not {what}",
+                           f"write e.g. {example}")]
     if validator == "oneOf":
         return [Diagnostic(where, name, f"{_describe_value(instance)} is not valid here",
                            description or "see the spec reference")]
@@ -190,8 +191,8 @@ def _property_name_error(sub: Any, path: Path, spec: LoadedSpec) -> Diagnostic:
     where = spec.positions.of_key((*path, key))
     description = sub.schema.get("description", "") if isinstance(sub.schema, dict) else ""
     if sub.validator == "maxLength":
-        message = f"the name {key!r} is longer than {sub.validator_value} characters"
+        message = f"the name {shown(key)} is longer than {sub.validator_value} characters"
     else:
-        message = f"the name {key!r} is not allowed"
+        message = f"the name {shown(key)} is not allowed"
     return Diagnostic(where, dotted((*path, key)), message,
                       description or "use letters, digits, '-' and '_'")

@@ -130,3 +130,13 @@ def test_the_echoed_spec_line_carries_no_terminal_escapes(tmp_path: Path) -> Non
     assert result.returncode == 2
     assert "\x1b" not in result.stderr and "\x07" not in result.stderr
     assert "    mtu: ?]0;owned??[2J" in result.stderr
+
+
+def test_a_huge_value_makes_a_short_message(tmp_path: Path) -> None:
+    spec = tmp_path / "spec.yaml"
+    spec.write_bytes(VALID_HEAD + b"    match: {driver: " + b"x" * 1_000_000 + b"}\n"
+                     + b"  " + b"y" * 1000 + b": {}\n")
+    result = run_cli(spec, "--validate")
+    assert result.returncode == 2
+    assert "interfaces.eth0.match.driver: 'xxxx" in result.stderr
+    assert all(len(line) < 400 for line in result.stderr.splitlines())
