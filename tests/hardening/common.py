@@ -70,8 +70,25 @@ def check_output(target: str, files: list[OutputFile]) -> None:
         assert f.path == RT_TABLES_PATH or directory in allowed, f.path
         assert not _CONTROL.search(f.content), (f.path, _CONTROL.search(f.content))
         assert f.content.endswith("\n"), f.path
+        if target == "netplan" and f.path.endswith(".yaml"):
+            _check_netplan_names(f.content)
         if target == "ifupdown":
             for line in f.content.splitlines():
                 words = line.split()
                 if words and words[0] in SHELL_KEYWORDS:
                     assert not shell_problems(line), (f.path, line)
+
+
+def _check_netplan_names(content: str) -> None:
+    """netplan reads YAML 1.1 (libyaml): every interface key and every member must
+    still be a string there (`yes`, `0x10`, `1e3` and `007` are not, unquoted)."""
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="safe", pure=True)
+    yaml.version = (1, 1)
+    data = yaml.load(content)
+    for section in ("ethernets", "bonds", "vlans", "bridges"):
+        for name, block in data["network"].get(section, {}).items():
+            assert isinstance(name, str), (section, name)
+            for member in block.get("interfaces", []):
+                assert isinstance(member, str), (name, member)
