@@ -171,6 +171,9 @@ def test_the_output_checks_catch_injection() -> None:
         check_output("networkd", [OutputFile("etc/systemd/network/a.network", "a\x1bb\n")])
     with pytest.raises(AssertionError):
         check_output("networkd", [OutputFile("etc/netplan/a.yaml", "a\n")])
+    with pytest.raises(AssertionError):
+        check_output("netplan", [OutputFile("etc/netplan/90-netcompile.yaml",
+                                            "network:\n  ethernets:\n    yes: {}\n")])
     assert shell_problems("    post-up ip route add $(reboot) || true")
     assert shell_problems("    post-up ip route add 1.2.3.4;reboot")
     assert not shell_problems("    post-up ip -4 rule add priority 5 table 200 || true")
