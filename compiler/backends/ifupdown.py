@@ -39,15 +39,7 @@ NAME = "ifupdown"
 PATH = "etc/network/interfaces.d/netcompile"
 
 # ifenslave writes these into /sys/class/net/BOND/bonding/mode, which takes the names.
-BOND_MODES: dict[BondMode, str] = {
-    BondMode.BALANCE_RR: "balance-rr",
-    BondMode.ACTIVE_BACKUP: "active-backup",
-    BondMode.BALANCE_XOR: "balance-xor",
-    BondMode.BROADCAST: "broadcast",
-    BondMode.IEEE_802_3AD: "802.3ad",
-    BondMode.BALANCE_TLB: "balance-tlb",
-    BondMode.BALANCE_ALB: "balance-alb",
-}
+BOND_MODES: dict[BondMode, str] = {mode: mode.value for mode in BondMode}
 # Bonding option (model field) -> ifenslave 2.13 key. ifenslave has no key for
 # min_links; see MIN_LINKS below.
 BOND_INT_KEYS: dict[str, str] = {

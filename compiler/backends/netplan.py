@@ -44,15 +44,8 @@ SECTIONS: dict[Kind, str] = {
     Kind.BRIDGE: "bridges",
 }
 
-BOND_MODES: dict[BondMode, str] = {
-    BondMode.BALANCE_RR: "balance-rr",
-    BondMode.ACTIVE_BACKUP: "active-backup",
-    BondMode.BALANCE_XOR: "balance-xor",
-    BondMode.BROADCAST: "broadcast",
-    BondMode.IEEE_802_3AD: "802.3ad",
-    BondMode.BALANCE_TLB: "balance-tlb",
-    BondMode.BALANCE_ALB: "balance-alb",
-}
+# netplan's bond `mode:` takes the kernel's names, which are BondMode's values.
+BOND_MODES: dict[BondMode, str] = {mode: mode.value for mode in BondMode}
 
 # BondOptions field -> netplan `parameters:` key. Durations are milliseconds in
 # both. None: netplan 0.106 has no key for it (there is no tlb-dynamic-lb).

@@ -57,15 +57,8 @@ PREFIX = {"link": 10, "netdev": 20, "network": 30}
 # Interface kind -> [NetDev] Kind= (ethernet devices exist already: no .netdev).
 NETDEV_KINDS: dict[Kind, str] = {Kind.BOND: "bond", Kind.VLAN: "vlan", Kind.BRIDGE: "bridge"}
 
-BOND_MODES: dict[BondMode, str] = {
-    BondMode.BALANCE_RR: "balance-rr",
-    BondMode.ACTIVE_BACKUP: "active-backup",
-    BondMode.BALANCE_XOR: "balance-xor",
-    BondMode.BROADCAST: "broadcast",
-    BondMode.IEEE_802_3AD: "802.3ad",
-    BondMode.BALANCE_TLB: "balance-tlb",
-    BondMode.BALANCE_ALB: "balance-alb",
-}
+# [Bond] Mode= takes the kernel's mode names, which are BondMode's values.
+BOND_MODES: dict[BondMode, str] = {mode: mode.value for mode in BondMode}
 
 # BondOptions field -> [Bond] key, for plain values. Durations (milliseconds in the
 # model) are in BOND_DURATIONS; `primary` goes to the member's .network
