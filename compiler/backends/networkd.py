@@ -44,15 +44,15 @@ from ..model import (
     Scope,
 )
 from ..output import OutputFile
+from . import udev
 
 NAME = "networkd"
 UNIT_DIR = "etc/systemd/network"
 CONF_DROPIN = "etc/systemd/networkd.conf.d/netcompile.conf"
 
-# File name prefixes: udev reads .link files, networkd .netdev then .network files,
-# each sorted by name across /etc, /run and /lib; the first match wins. 10- sorts
-# before Debian's 73-usb-net-by-mac.link and 99-default.link.
-PREFIX = {"link": 10, "netdev": 20, "network": 30}
+# File name prefixes: networkd reads .netdev then .network files, each sorted by name
+# across /etc, /run and /lib; the first match wins. (.link files: udev.py.)
+PREFIX = {"netdev": 20, "network": 30}
 
 # Interface kind -> [NetDev] Kind= (ethernet devices exist already: no .netdev).
 NETDEV_KINDS: dict[Kind, str] = {Kind.BOND: "bond", Kind.VLAN: "vlan", Kind.BRIDGE: "bridge"}
@@ -110,8 +110,6 @@ LINK_LOCAL_MEMBER = "no"
 # networkd's FirewallMark= takes mark and mask in 1..4294967295.
 FWMARK_MIN = 1
 
-BACKENDS_FOR_RENAME = "match it by `mac` or `driver` instead, or name it by its kernel name"
-
 
 def yes_no(value: bool) -> str:
     return "yes" if value else "no"
@@ -158,7 +156,7 @@ class _Renderer:
     def files(self) -> list[OutputFile]:
         result: list[OutputFile] = []
         for interface in self.network.interfaces:
-            link = self.link_file(interface)
+            link = udev.rename_link(self.network, interface)
             if link is not None:
                 result.append(link)
             if interface.kind in NETDEV_KINDS:
@@ -181,19 +179,6 @@ class _Renderer:
         return OutputFile(path, content)
 
     # -- .link -----------------------------------------------------------------------
-    def link_file(self, interface: Interface) -> OutputFile | None:
-        """A .link only when the kernel name is unknown (matched by MAC or driver
-        alone): udev renames the device to the spec's name. Type=ether keeps the
-        match off VLANs, bonds and bridges, which inherit a member's MAC."""
-        match = interface.match
-        if match is None or match.name is not None:
-            return None
-        section = Section("Match")
-        section.add("PermanentMACAddress", match.mac)
-        section.add("Driver", match.driver)
-        section.add("Type", "ether")
-        return self.unit("link", interface, [section, Section("Link", [("Name", interface.name)])])
-
     # -- .netdev ---------------------------------------------------------------------
     def netdev_file(self, interface: Interface) -> OutputFile:
         netdev = Section("NetDev", [("Name", interface.name),
@@ -245,12 +230,9 @@ class _Renderer:
         section = Section("Match", [("Name", interface.name)])
         match = interface.match
         if match is not None:
-            if match.name is not None and match.name != interface.name:
-                self.unsupported(
-                    interface.where,
-                    f"renaming the device found by its kernel name {match.name} to "
-                    f"{interface.name} (a .link file can match only the name the kernel "
-                    "gave, not the name udev gave it)", BACKENDS_FOR_RENAME)
+            refusal = udev.rename_by_name_refusal(interface, NAME)
+            if refusal is not None:
+                self.errors.append(refusal)
             section.add("PermanentMACAddress", match.mac)
             section.add("Driver", match.driver)
         return section

@@ -45,11 +45,11 @@ from ..model import (
     Scope,
 )
 from ..output import OutputFile
+from . import udev
 
 NAME = "networkmanager"
 
 CONNECTIONS_DIR = "etc/NetworkManager/system-connections"
-LINK_DIR = "etc/systemd/network"
 KEYFILE_MODE = 0o600
 
 # Fixed namespace for connection uuids: uuid5(NAMESPACE, interface name).
@@ -121,9 +121,12 @@ def render(network: Network) -> list[OutputFile]:
     files: list[OutputFile] = []
     for interface in network.interfaces:
         files.append(_connection_file(network, interface, errors))
-        link = _rename_file(network, interface)
+        link = udev.rename_link(network, interface)
         if link is not None:
             files.append(link)
+        refusal = udev.rename_by_name_refusal(interface, NAME)
+        if refusal is not None:
+            errors.append(refusal)
     if errors:
         raise UnsupportedErrors(errors)
     tables = output.rt_tables_file(network)
@@ -373,28 +376,6 @@ def _refuse_ip_on_port(network: Network, interface: Interface,
             f"a {kind} owned by {interface.name}, a port of {interface.controller} "
             "(a port's profile carries no IP configuration)",
             f"attach it to {interface.controller} instead"))
-
-
-# -- device naming -------------------------------------------------------------------------
-
-def _rename_file(network: Network, interface: Interface) -> OutputFile | None:
-    """A .link file naming the device after the spec, when the match could find it
-    under another name (matched by MAC or driver without the name, or by another name)."""
-    match = interface.match
-    if match is None or match.name == interface.name:
-        return None
-    keys: list[tuple[str, str]] = []
-    if match.mac is not None:
-        keys.append(("MACAddress", match.mac.lower()))
-    if match.driver is not None:
-        keys.append(("Driver", match.driver))
-    if match.name is not None:
-        keys.append(("OriginalName", match.name))
-    if not keys:
-        return None
-    content = templating.render(NAME, "rename.link.j2", header=output.header(network),
-                                name=interface.name, match=keys)
-    return OutputFile(f"{LINK_DIR}/10-netcompile-{interface.name}.link", content)
 
 
 def _spell(value: object) -> str:

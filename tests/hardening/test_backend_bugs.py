@@ -1,9 +1,6 @@
-"""Backend bugs found by the hardening work and not fixed yet, pinned as strict
-xfails: each starts passing (and so fails) once its backend is fixed."""
+"""Backend bugs found by the hardening work, kept as regression tests."""
 
 from __future__ import annotations
-
-import pytest
 
 import netcompile
 from tests.hardening.common import SPEC_NAME
@@ -16,14 +13,13 @@ interfaces:
 """
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "networkd names a .link file 10-<name>.link and networkmanager 10-netcompile-<name>"
-    ".link in the same directory: interfaces `a` and `netcompile-a` give both backends "
-    "etc/systemd/network/10-netcompile-a.link with different contents, so --target all "
-    "fails (and a separate install of each overwrites the other's file)"))
 def test_networkd_and_networkmanager_link_files_never_share_a_path() -> None:
+    """Both backends take their udev .link files from one renderer: a path they
+    share holds the same bytes, so `--target all` and separate installs agree."""
     network = netcompile.load_network(COLLIDING_LINK_NAMES, SPEC_NAME)
     networkd = {f.path: f for f in netcompile.render(network, "networkd")}
     manager = {f.path: f for f in netcompile.render(network, "networkmanager")}
     shared = set(networkd) & set(manager)
+    assert {p for p in shared if p.endswith(".link")} == {
+        "etc/systemd/network/10-a.link", "etc/systemd/network/10-netcompile-a.link"}
     assert all(networkd[p] == manager[p] for p in shared), sorted(shared)
