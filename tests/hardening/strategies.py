@@ -251,7 +251,9 @@ def _rules(draw: Any, names: list[str], tables: list[str], plan: _Plan) -> list[
         if draw(st.booleans()):
             rule["fwmark"] = draw(st.one_of(st.integers(0, 4_294_967_295),
                                             st.sampled_from(["0x10", "0x10/0xff", "7/0xffffffff"])))
-        priority = draw(st.integers(1, 999).filter(lambda p: p not in plan.priorities))
+        priority = draw(st.integers(1, 999))
+        while priority in plan.priorities:  # a filter would discard whole examples
+            priority += 1
         plan.priorities.add(priority)
         rule["priority"] = priority
         rule["table"] = draw(st.sampled_from([*tables, "main", 100, 4_294_967_295]))

@@ -9,7 +9,7 @@ import random
 from typing import Any
 
 import pytest
-from hypothesis import given
+from hypothesis import event, given
 from hypothesis import strategies as st
 
 import netcompile
@@ -59,6 +59,7 @@ def shuffled(node: Any, rng: random.Random) -> Any:
 def test_fuzz_valid_specs_compile(target: str, spec: dict[str, Any], seed: int) -> None:
     raw = dump_yaml(spec).encode()
     first = outcome(raw, target)
+    event(f"outcome: {first[0]}")
     assert first[0] in ("files", "unsupported"), "a generated spec must be valid"
     assert outcome(raw, target) == first
     reordered = dump_yaml(shuffled(spec, random.Random(seed))).encode()
@@ -76,6 +77,7 @@ def test_fuzz_mutated_specs_fail_located(spec: dict[str, Any], seed: int,
         raw = dump_yaml(mutate_structure(spec, rng)).encode()
     for target in TARGETS:
         kind, files = outcome(raw, target)
+        event(f"{'text' if text_level else 'structure'} mutation: {kind}")
         if kind == "files":
             for path, _mode, content in files:
                 assert MARKER.encode() not in content, (target, path)
