@@ -161,11 +161,13 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                   f"{outcome}\n")
         return EXIT_INVALID
     for change in done:
-        out.write(f"{change.kind:7} {args.root / change.path}\n")
-    stale = [c for c in changes(args.root, files, targets) if c.kind == "stale"]
-    for change in stale:
-        err.write(f"netcompile: stale: {args.root / change.path} is no longer produced "
-                  "(remove it with --prune)\n")
+        if change.kind != "stale":
+            out.write(f"{change.kind:7} {args.root / change.path}\n")
+        elif args.prune:
+            out.write(f"removed {args.root / change.path}\n")
+        else:
+            err.write(f"netcompile: stale: {args.root / change.path} is no longer produced "
+                      "(remove it with --prune)\n")
     return EXIT_OK
 
 

@@ -115,7 +115,8 @@ def unified_diff(changes_: Sequence[Change]) -> str:
 
 def write_tree(root: Path, files: Sequence[OutputFile], targets: Iterable[str],
                prune: bool = False) -> list[Change]:
-    """Make `root` hold `files` (and, with prune, drop stale ones): all or nothing."""
+    """Make `root` hold `files` (and, with prune, drop stale ones): all or nothing.
+    Returns every change planned, stale files included (removed only with prune)."""
     planned = changes(root, files, targets)
     changed = {c.path for c in planned if c.kind != "stale"}
     to_write = [f for f in files if f.path in changed]
@@ -132,7 +133,7 @@ def write_tree(root: Path, files: Sequence[OutputFile], targets: Iterable[str],
             raise IncompleteRollback(f"{error}; {incomplete}") from error
         raise
     transaction.cleanup()
-    return [c for c in planned if c.kind != "stale" or prune]
+    return planned
 
 
 class _Transaction:
