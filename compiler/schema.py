@@ -7,6 +7,7 @@ import functools
 import ipaddress
 import json
 import re
+from collections.abc import Callable
 from typing import Any
 
 from .errors import Diagnostic, SpecError
@@ -45,6 +46,9 @@ def _is_ip_interface(value: object) -> bool:
     return True
 
 
+_FORMATS = {"ip-address": _is_ip_address, "ip-interface": _is_ip_interface}
+
+
 def _ecma_pattern(pattern: str) -> re.Pattern[str]:
     """JSON Schema patterns are ECMA-262, where `$` ends the input; Python's `$` also
     matches before a final newline, which would let "eth0\\n" through."""
@@ -68,16 +72,31 @@ def _validator() -> Any:
     from jsonschema import Draft202012Validator, FormatChecker, validators
 
     formats = FormatChecker(formats=())
-    formats.checks("ip-address", raises=ValueError)(_is_ip_address)
-    formats.checks("ip-interface", raises=ValueError)(_is_ip_interface)
+    for name, check in _FORMATS.items():
+        formats.checks(name, raises=ValueError)(check)
     strict = validators.extend(
         Draft202012Validator, validators={"pattern": _pattern},
         type_checker=Draft202012Validator.TYPE_CHECKER.redefine("integer", _is_integer))
     return strict(json.loads(schema_text()), format_checker=formats)
 
 
+@functools.cache
+def _fast_check() -> Callable[[Any], bool]:
+    from .fastcheck import compile_schema
+
+    return compile_schema(json.loads(schema_text()), formats=_FORMATS, pattern=_ecma_pattern)
+
+
+def is_valid(data: Any) -> bool:
+    """The fast check alone (compiler/fastcheck.py): True when `data` is a valid spec."""
+    return _fast_check()(data)
+
+
 def validate(spec: LoadedSpec) -> None:
-    """Raise SpecError with every schema violation, in source order."""
+    """Raise SpecError with every schema violation, in source order. A valid spec is
+    accepted by the fast check alone; jsonschema runs only to word what is wrong."""
+    if is_valid(spec.data):
+        return
     diagnostics: list[Diagnostic] = []
     for error in _validator().iter_errors(spec.data):
         diagnostics.extend(_describe(error, spec))
