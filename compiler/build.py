@@ -26,6 +26,8 @@ from .model import (
     IPNetwork,
     Kind,
     Match,
+    NetplanOptions,
+    NetplanRenderer,
     Network,
     Route,
     RouteType,
@@ -161,7 +163,21 @@ class _Builder:
             tables=tuple(sorted(tables, key=lambda t: t.number)),
             routes=tuple(routes),
             rules=tuple(rules),
+            netplan=self.build_netplan(),
         )
+
+    def build_netplan(self) -> NetplanOptions:
+        raw = self.data.get("netplan")
+        if raw is None:
+            return NetplanOptions()
+        defaults = NetplanOptions()
+        version = defaults.version
+        if "version" in raw:
+            major, _, minor = raw["version"].partition(".")
+            version = (int(major), int(minor))
+        return NetplanOptions(
+            renderer=NetplanRenderer(raw.get("renderer", defaults.renderer.value)),
+            version=version, where=self.spec.positions.of_key(("netplan",)))
 
     def build_tables(self) -> None:
         numbers: dict[int, str] = {}

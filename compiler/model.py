@@ -227,6 +227,25 @@ class Table:
     where: Location
 
 
+class NetplanRenderer(enum.StrEnum):
+    NETWORKD = "networkd"
+    NETWORK_MANAGER = "NetworkManager"
+
+
+# Debian 12's netplan.io: what a spec targets unless it says otherwise.
+DEFAULT_NETPLAN_VERSION = (0, 106)
+
+
+@dataclass(frozen=True, slots=True)
+class NetplanOptions:
+    """The netplan backend's choices (the spec's `netplan:`); other backends ignore them.
+    `where` is the `netplan` key, or None when the spec has none."""
+
+    renderer: NetplanRenderer = NetplanRenderer.NETWORKD
+    version: tuple[int, int] = DEFAULT_NETPLAN_VERSION
+    where: Location | None = field(default=None, compare=False)
+
+
 @dataclass(frozen=True, slots=True)
 class Network:
     """The whole host. `source_name` is the spec's file name, for file headers."""
@@ -236,6 +255,7 @@ class Network:
     tables: tuple[Table, ...] = ()
     routes: tuple[Route, ...] = ()
     rules: tuple[Rule, ...] = ()
+    netplan: NetplanOptions = NetplanOptions()
     _by_name: dict[str, Interface] = field(default_factory=dict, compare=False, repr=False)
     # Routes and rules by owner, so that a backend's per-interface lookups stay linear
     # in the spec's size; init=False, so that `replace` builds them anew.

@@ -1,8 +1,11 @@
-"""netplan: one YAML file, /etc/netplan/90-netcompile.yaml, rendered by networkd.
+"""netplan: one YAML file, /etc/netplan/90-netcompile.yaml, with an explicit renderer.
 
-A translation table from the model to netplan 0.106's keys. Only the networkd
-renderer is offered: netplan's NetworkManager renderer drops `routing-policy`
-before netplan 1.2, so symmetric routing would vanish without a word.
+A translation table from the model to netplan 0.106's keys. The spec's `netplan:`
+chooses the renderer (networkd by default) and the netplan version it targets.
+netplan's NetworkManager renderer drops `routing-policy` before netplan 1.2, and in
+0.106 also route scopes, the gateway of a scope-link route, every IPv4 and IPv6
+method choice and the prefix-route metric: rules and routes it would lose are
+refused, the methods and metrics are set through `networkmanager: passthrough`.
 
 What netplan 0.106 cannot say is collected as UnsupportedError and raised at
 the end; see docs/backends/netplan.md for the list and why each one is a gap.
@@ -19,9 +22,11 @@ from ..errors import Location, UnsupportedError, UnsupportedErrors
 from ..model import (
     BondMode,
     BondOptions,
+    Family,
     Interface,
     IPNetwork,
     Kind,
+    NetplanRenderer,
     Network,
     Route,
     RouteType,
@@ -29,12 +34,24 @@ from ..model import (
     Scope,
 )
 from ..output import OutputFile
+from . import udev
 
 NAME = "netplan"
 PATH = "etc/netplan/90-netcompile.yaml"
 # netplan warns when its YAML is readable by others.
 MODE = 0o600
-RENDERER = "networkd"
+
+# netplan's NetworkManager renderer writes `routing-policy` into keyfiles from 1.2 on;
+# `networkmanager: passthrough` exists from 0.102 on.
+NM_RULES_SINCE = (1, 2)
+NM_PASSTHROUGH_SINCE = (0, 102)
+NM_HINT = ("use `netplan: {renderer: networkd}`, or the networkmanager backend")
+# What the networkmanager backend chooses and netplan's NetworkManager renderer would
+# not: a family with neither addresses nor DHCP is disabled (IPv4) or link-local only
+# (IPv6), never IPv4LL or left to the kernel's RA handling; prefix routes of static
+# addresses keep the kernel's metric; link-local addresses come from the MAC.
+NM_UNCONFIGURED_METHOD: dict[Family, str] = {4: "disabled", 6: "link-local"}
+NM_STATIC_PREFIX_METRIC: dict[Family, int] = {4: 0, 6: 256}
 
 # Interface kind -> the top-level netplan section holding it (in file order).
 SECTIONS: dict[Kind, str] = {
@@ -136,12 +153,15 @@ class InterfaceView:
     dns_search: list[str] = field(default_factory=list)
     routes: list[Pairs] = field(default_factory=list)
     rules: list[Pairs] = field(default_factory=list)
+    passthrough: Pairs = field(default_factory=list)
 
 
 class _Renderer:
     def __init__(self, network: Network):
         self.network = network
         self.errors: list[UnsupportedError] = []
+        self.options = network.netplan
+        self.nm = network.netplan.renderer is NetplanRenderer.NETWORK_MANAGER
 
     def unsupported(self, where: Location, what: str, hint: str = OTHER_BACKENDS) -> None:
         self.errors.append(UnsupportedError(where, NAME, what, hint))
@@ -178,7 +198,84 @@ class _Renderer:
         view.dns_search = [scalar(s) for s in interface.dns_search]
         view.routes = [self.route(r) for r in self.network.routes_of(interface.name)]
         view.rules = [self.rule(r) for r in self.network.rules_of(interface.name)]
+        if self.nm:
+            view.passthrough = self.nm_interface(interface)
         return view
+
+    # -- under the NetworkManager renderer -------------------------------------------------
+    def nm_interface(self, interface: Interface) -> Pairs:
+        """Refuse what netplan's NetworkManager renderer would lose on this interface;
+        the keyfile settings it would choose differently, set through passthrough."""
+        refusal = udev.rename_by_name_refusal(interface, NAME)
+        if refusal is not None:
+            self.errors.append(refusal)
+        if interface.is_member:
+            return []  # NetworkManager keeps no IP settings on a port
+        pairs: Pairs = []
+        for family in (4, 6):
+            pairs += self.nm_family(interface, family)
+        pairs.append(("ipv6.addr-gen-mode", "eui64"))
+        return pairs
+
+    def nm_family(self, interface: Interface, family: Family) -> Pairs:
+        dhcp = interface.dhcp4 if family == 4 else interface.dhcp6
+        static = any(a.family == family for a in interface.addresses)
+        if dhcp:
+            return []  # netplan writes method=auto and the DHCP route metric itself
+        if static:
+            return [(f"ipv{family}.route-metric",
+                     scalar(str(NM_STATIC_PREFIX_METRIC[family])))]
+        method = NM_UNCONFIGURED_METHOD[family]
+        if any(s.version == family for s in interface.dns_servers):
+            self.unsupported(interface.where, f"IPv{family} DNS servers on {interface.name}, "
+                             f"which has no IPv{family} address or DHCP, under netplan's "
+                             f"NetworkManager renderer (NetworkManager refuses ipv{family}.dns "
+                             f"with method={method})",
+                             f"give {interface.name} an IPv{family} address or dhcp{family}, "
+                             "or list the servers on an interface that has one")
+        if family == 4 and interface.dns_search and not interface.addresses \
+                and not interface.dhcp6:
+            self.unsupported(interface.where, f"DNS search domains on {interface.name}, "
+                             "which has no address or DHCP, under netplan's NetworkManager "
+                             "renderer (NetworkManager refuses dns-search with "
+                             "method=disabled or link-local)",
+                             f"give {interface.name} an address or DHCP, or list the domains "
+                             "on an interface that has one")
+        if family == 4:
+            for route in self.network.routes_of(interface.name):
+                if route.family == 4:
+                    self.unsupported(route.where, f"an IPv4 route on {interface.name}, which "
+                                     "has no IPv4 address or DHCP, under netplan's "
+                                     "NetworkManager renderer (ipv4.method=disabled)",
+                                     f"give {interface.name} an IPv4 address, or put the route "
+                                     "on an interface that has one")
+        return [(f"ipv{family}.method", method)]
+
+    def nm_route(self, route: Route) -> None:
+        if route.type is not RouteType.UNICAST:
+            self.unsupported(route.where, f"a route of type {route.type.value} under netplan's "
+                             "NetworkManager renderer (netplan 0.106 stops: \"NetworkManager "
+                             "only supports unicast routes\")", NM_HINT)
+        elif route.scope is Scope.LINK and route.gateway is not None:
+            self.unsupported(route.where, "a route with `via` in scope link under netplan's "
+                             "NetworkManager renderer (netplan 0.106 writes it without its "
+                             "gateway, as a route straight onto the link)",
+                             f"drop `scope: link`, or {NM_HINT}")
+        elif route.scope is Scope.HOST:
+            self.unsupported(route.where, "a route in scope host under netplan's "
+                             "NetworkManager renderer (netplan 0.106 writes no scope, so "
+                             "NetworkManager gives the route scope link)", NM_HINT)
+
+    def nm_rule(self, rule: Rule) -> None:
+        if self.options.version < NM_RULES_SINCE:
+            version = ".".join(map(str, self.options.version))
+            self.unsupported(rule.where, "a routing rule under netplan's NetworkManager "
+                             f"renderer, for netplan {version} (netplan's NetworkManager "
+                             "renderer drops `routing-policy` before netplan 1.2, without "
+                             "a word)",
+                             "use `netplan: {renderer: networkd}`, target netplan >= 1.2 "
+                             "with `netplan: {version: \"1.2\"}`, or the networkmanager "
+                             "backend")
 
     def match(self, interface: Interface) -> Pairs:
         assert interface.match is not None
@@ -232,6 +329,8 @@ class _Renderer:
                              "(netplan 0.106 rejects it: \"global unicast route must include "
                              "both a 'to' and 'via' IP\")",
                              f"give it a gateway, drop `scope: global`, or {OTHER_BACKENDS}")
+        if self.nm:
+            self.nm_route(route)
         pairs: Pairs = [("to", network_text(route.destination))]
         if route.gateway is not None:
             pairs.append(("via", scalar(str(route.gateway))))
@@ -265,6 +364,8 @@ class _Renderer:
         elif rule.fwmark is not None:
             self.check_int(rule.where, "fwmark", rule.fwmark)
         self.check_int(rule.where, "rule table", rule.table)
+        if self.nm:
+            self.nm_rule(rule)
         pairs: Pairs = []
         if rule.source is not None:
             pairs.append(("from", network_text(rule.source)))
@@ -283,6 +384,14 @@ class _Renderer:
 
     # -- the file --------------------------------------------------------------------------
     def render(self) -> list[OutputFile]:
+        if self.nm and self.options.version < NM_PASSTHROUGH_SINCE:
+            version = ".".join(map(str, self.options.version))
+            self.unsupported(self.options.where or self.network.interfaces[0].where,
+                             f"the NetworkManager renderer for netplan {version} (netplan "
+                             "before 0.102 has no `networkmanager: passthrough`, which sets "
+                             "the IP methods and metrics the renderer would choose otherwise)",
+                             "target netplan 0.102 or later, use `netplan: {renderer: "
+                             "networkd}`, or the networkmanager backend")
         sections = []
         for kind, key in SECTIONS.items():
             views = [self.interface(i) for i in self.network.interfaces if i.kind is kind]
@@ -292,7 +401,7 @@ class _Renderer:
             raise UnsupportedErrors(self.errors)
         content = templating.render(NAME, "netplan.yaml.j2",
                                     header=output.header(self.network),
-                                    renderer=RENDERER, sections=sections)
+                                    renderer=self.options.renderer.value, sections=sections)
         files = [OutputFile(PATH, content, MODE)]
         tables = output.rt_tables_file(self.network)
         if tables is not None:

@@ -55,6 +55,7 @@ FULL: dict[str, Any] = {
     },
     "rules": [{"from": "192.0.2.0/24", "to": "198.51.100.0/24", "iif": "eth0", "oif": "eth0",
                "fwmark": "0x10/0xff", "priority": 10, "table": "isp"}],
+    "netplan": {"renderer": "networkd", "version": "0.106"},
 }
 
 
