@@ -14,6 +14,7 @@ import os
 import re
 import subprocess
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,7 @@ import pytest
 
 import netcompile
 from netcompile.backends import netplan
+from netcompile.model import NetplanOptions
 from tests.conftest import EXAMPLES, require_tool
 
 pytestmark = pytest.mark.realtool
@@ -219,10 +221,17 @@ def networkd_table_names(root: Path) -> dict[str, int]:
 
 
 # -- the tests ----------------------------------------------------------------------------
+def networkd_rendered(example: Path) -> list[netcompile.OutputFile]:
+    """The example's netplan output with the networkd renderer, whatever its `netplan:`
+    says (test_netplan_nm.py checks the NetworkManager renderer)."""
+    network = netcompile.build_network(str(example))
+    return netcompile.render(replace(network, netplan=NetplanOptions()), "netplan")
+
+
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
 def test_netplan_generate_accepts_example(example: Path, tmp_path: Path) -> None:
     require_tool("netplan")
-    write_tree(tmp_path, netcompile.compile_file(str(example), "netplan"))
+    write_tree(tmp_path, networkd_rendered(example))
     netplan_generate(tmp_path)
     assert list((tmp_path / "run/systemd/network").glob("*.network"))
 
@@ -231,7 +240,7 @@ def test_netplan_generate_accepts_example(example: Path, tmp_path: Path) -> None
 def test_netplan_means_what_networkd_backend_means(example: Path, tmp_path: Path) -> None:
     require_tool("netplan")
     via_netplan, direct = tmp_path / "netplan", tmp_path / "networkd"
-    write_tree(via_netplan, netcompile.compile_file(str(example), "netplan"))
+    write_tree(via_netplan, networkd_rendered(example))
     netplan_generate(via_netplan)
     write_tree(direct, netcompile.compile_file(str(example), "networkd"))
     ours = meaning(via_netplan / "run/systemd/network", {})
@@ -247,7 +256,7 @@ def test_netplan_output_holds_every_route_and_rule_of_the_model(example: Path,
     """Independent of the networkd backend: every model route and rule, and nothing
     else, comes out of netplan under its owning interface."""
     require_tool("netplan")
-    network = netcompile.build_network(str(example))
+    network = replace(netcompile.build_network(str(example)), netplan=NetplanOptions())
     write_tree(tmp_path, netcompile.render(network, "netplan"))
     netplan_generate(tmp_path)
     got = meaning(tmp_path / "run/systemd/network", {})
