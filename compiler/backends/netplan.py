@@ -170,6 +170,10 @@ class _Renderer:
     def interface(self, interface: Interface) -> InterfaceView:
         view = InterfaceView(name=scalar(interface.name))
         if interface.match is not None:
+            # set-name becomes a .link file matching OriginalName=, the kernel's name.
+            refusal = udev.rename_by_name_refusal(interface, NAME)
+            if refusal is not None:
+                self.errors.append(refusal)
             view.match = self.match(interface)
             view.settings.append(("set-name", scalar(interface.name)))
         view.members = [scalar(m) for m in interface.members]
@@ -206,9 +210,6 @@ class _Renderer:
     def nm_interface(self, interface: Interface) -> Pairs:
         """Refuse what netplan's NetworkManager renderer would lose on this interface;
         the keyfile settings it would choose differently, set through passthrough."""
-        refusal = udev.rename_by_name_refusal(interface, NAME)
-        if refusal is not None:
-            self.errors.append(refusal)
         if interface.is_member:
             return []  # NetworkManager keeps no IP settings on a port
         pairs: Pairs = []
