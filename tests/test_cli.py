@@ -115,3 +115,16 @@ def test_located_error_shows_the_line_and_a_caret(tmp_path: Path) -> None:
         "        mtu: 10",
         "             ^",
     ]
+
+
+def test_prune_for_one_backend_leaves_another_backends_files(tmp_path: Path) -> None:
+    """networkd and NetworkManager share etc/systemd/network: NetworkManager owns only
+    its udev .link files there, so pruning it never removes networkd's units."""
+    spec = str(ROOT / "examples" / "bond-balance-alb.yaml")
+    assert run(spec, "--target", "networkd", "--root", str(tmp_path))[0] == 0
+    units = sorted(p.name for p in (tmp_path / "etc" / "systemd" / "network").iterdir())
+    assert any(name.endswith(".network") for name in units)
+    code, out, _ = run(spec, "--target", "networkmanager", "--root", str(tmp_path), "--check")
+    assert code == 1 and "stale" not in out
+    assert run(spec, "--target", "networkmanager", "--root", str(tmp_path), "--prune")[0] == 0
+    assert sorted(p.name for p in (tmp_path / "etc" / "systemd" / "network").iterdir()) == units

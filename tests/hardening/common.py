@@ -6,13 +6,14 @@ from __future__ import annotations
 import io
 import os
 import re
+from fnmatch import fnmatch
 from typing import Any
 
 from hypothesis import HealthCheck, settings
 
 import netcompile
 from netcompile.output import RT_TABLES_PATH, OutputFile
-from netcompile.writer import MANAGED_DIRS
+from netcompile.writer import MANAGED_FILES
 
 TARGETS = netcompile.targets()
 SPEC_NAME = "spec.yaml"
@@ -64,10 +65,9 @@ def shell_problems(line: str) -> list[str]:
 def check_output(target: str, files: list[OutputFile]) -> None:
     """Invariants of every compile: paths inside the backend's directories, no
     control characters, whole lines, and only plain tokens on shell lines."""
-    allowed = MANAGED_DIRS[target]
+    allowed = MANAGED_FILES[target]
     for f in files:
-        directory = f.path.rsplit("/", 1)[0]
-        assert f.path == RT_TABLES_PATH or directory in allowed, f.path
+        assert f.path == RT_TABLES_PATH or any(fnmatch(f.path, p) for p in allowed), f.path
         assert not _CONTROL.search(f.content), (f.path, _CONTROL.search(f.content))
         assert f.content.endswith("\n"), f.path
         if target == "netplan" and f.path.endswith(".yaml"):
