@@ -23,6 +23,7 @@ from .model import (
     Family,
     Interface,
     IPAddress,
+    IPInterface,
     IPNetwork,
     Kind,
     Match,
@@ -240,9 +241,9 @@ class _Builder:
                            key=True)
 
         addresses = tuple(
-            Address(ipaddress.ip_interface(text), self.at((*base, "addresses", i)))
+            Address(value, self.at((*base, "addresses", i)))
             for i, text in enumerate(raw.get("addresses", []))
-            if self.interface_address((*base, "addresses", i), text))
+            if (value := self.interface_address((*base, "addresses", i), text)) is not None)
         gateways = self.build_gateways(base, raw, addresses)
         dns = raw.get("dns", {})
         dns_servers = tuple(a for i, t in enumerate(dns.get("servers", []))
@@ -264,23 +265,24 @@ class _Builder:
             controller=controller,
         )
 
-    def interface_address(self, path: Path, text: str) -> bool:
+    def interface_address(self, path: Path, text: str) -> IPInterface | None:
+        """The address, parsed once; None (with an error) if it cannot be assigned."""
         try:
             value = ipaddress.ip_interface(text)
         except ValueError:
             self.error(path, f"{text!r} is not an address with a prefix length",
                        "write e.g. 192.0.2.10/24 or 2001:db8::10/64")
-            return False
+            return None
         if value.version == 4 and value.network.prefixlen < 31 and (
                 value.ip in (value.network.network_address, value.network.broadcast_address)):
             self.error(path, f"{text} is the network or broadcast address of its prefix",
                        "use a host address inside the prefix")
-            return False
+            return None
         if value.ip.is_multicast or value.ip.is_unspecified or value.ip.is_loopback:
             self.error(path, f"{text} cannot be assigned to an interface",
                        "use a unicast host address")
-            return False
-        return True
+            return None
+        return value
 
     def build_gateways(self, base: Path, raw: dict[str, Any],
                        addresses: tuple[Address, ...]) -> tuple[tuple[IPAddress, Location], ...]:
