@@ -54,11 +54,17 @@ def uplink_routing(network: Network) -> Network:
             prefix = address.address.network
             if prefix not in connected_seen:
                 connected_seen.add(prefix)
+                # Only packets `from` this uplink's addresses reach its table, so the
+                # source is chosen already. IPv4 keeps the usual `src` (as `ip` and the
+                # kernel's own prefix route show it); on IPv6 a preferred source only
+                # races the address becoming usable (NetworkManager's first attempt
+                # fails with "Invalid argument" and the route arrives late).
+                v4 = address.family == 4
                 routes.append(Route(
                     interface=interface.name, destination=prefix, table=uplink.table,
                     metric=KERNEL_DEFAULT_METRIC[address.family], where=address.where,
-                    origin=Origin.UPLINK, scope=Scope.LINK if address.family == 4 else None,
-                    source=address.address.ip))
+                    origin=Origin.UPLINK, scope=Scope.LINK if v4 else None,
+                    source=address.address.ip if v4 else None))
             host = ipaddress.ip_network(address.address.ip)
             rules.append(Rule(
                 family=address.family, priority=uplink.priority, table=uplink.table,

@@ -47,7 +47,7 @@ def test_uplink_covers_both_families() -> None:
                        (6, "2001:db8:a::/64"), (6, "::/0")}
     v6_connected = next(r for r in net.routes if str(r.destination) == "2001:db8:a::/64")
     assert v6_connected.scope is None and v6_connected.metric == 1024
-    assert v6_connected.source == ip_address("2001:db8:a::10")
+    assert v6_connected.source is None
 
 
 def test_one_from_rule_per_address_with_deterministic_priority() -> None:
