@@ -39,6 +39,13 @@ _FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?"
                     r"|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)")
 _PLAIN_KEY = re.compile(r"[A-Za-z0-9_@+=.:/-]{1,64}")
 _DATE = re.compile(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([Tt ]|$)")
+# Every text the five patterns above can match starts with one of these (or is empty).
+_SPECIAL_STARTS = frozenset("~nNtTfF+-.0123456789")
+
+
+# A 1-based (line, column); a Location is made of one only where it is needed (an
+# error message, a model element): a big spec has tens of thousands of nodes.
+Position = tuple[int, int]
 
 
 @dataclass(slots=True)
@@ -46,17 +53,19 @@ class Positions:
     """Where each value (and each mapping key) of the spec sits in the file."""
 
     file: str
-    values: dict[Path, Location] = field(default_factory=dict)
-    keys: dict[Path, Location] = field(default_factory=dict)
+    values: dict[Path, Position] = field(default_factory=dict)
+    keys: dict[Path, Position] = field(default_factory=dict)
 
     def of(self, path: Path) -> Location:
         """The position of `path`, or of its nearest ancestor that has one."""
         while path not in self.values and path:
             path = path[:-1]
-        return self.values.get(path, Location(self.file, 1, 1))
+        line, column = self.values.get(path, (1, 1))
+        return Location(self.file, line, column)
 
     def of_key(self, path: Path) -> Location:
-        return self.keys.get(path) or self.of(path)
+        found = self.keys.get(path)
+        return self.of(path) if found is None else Location(self.file, *found)
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,15 +204,23 @@ def _compose_libyaml(text: str) -> Any:
 
 
 @functools.cache
+def _shared_tags() -> tuple[Any, Any, Any, Any]:
+    """One Tag each for plain scalars, strings, mappings and sequences. A Tag decodes
+    its text character by character on first str(), which a fresh Tag per node made
+    the largest cost of loading a big spec; shared, they also compare by identity."""
+    from ruamel.yaml.tag import Tag
+
+    plain, string, mapping, sequence = (Tag(suffix=t)
+                                        for t in (_PLAIN, _STR_TAG, _MAP_TAG, _SEQ_TAG))
+    return plain, string, mapping, sequence
+
+
+@functools.cache
 def _plain_resolver() -> type:
     from ruamel.yaml.nodes import MappingNode, ScalarNode
     from ruamel.yaml.resolver import VersionedResolver
-    from ruamel.yaml.tag import Tag
 
-    # One shared Tag per kind: a Tag decodes its text character by character on first
-    # str(), which a fresh Tag per node made the largest cost of loading a big spec.
-    plain, string, mapping, sequence = (Tag(suffix=t)
-                                        for t in (_PLAIN, _STR_TAG, _MAP_TAG, _SEQ_TAG))
+    plain, string, mapping, sequence = _shared_tags()
 
     class PlainResolver(VersionedResolver):
         """Tags every untagged plain scalar as _PLAIN; explicit tags stay visible."""
@@ -218,17 +235,21 @@ def _plain_resolver() -> type:
 
 class _Builder:
     def __init__(self, positions: Positions):
+        from ruamel.yaml.nodes import MappingNode, ScalarNode, SequenceNode
+
         self.positions = positions
         self.diagnostics: list[Diagnostic] = []
         self.nodes = 0
+        self.mapping_node: type = MappingNode
+        self.sequence_node: type = SequenceNode
+        self.scalar_node: type = ScalarNode
+        self.plain_tag, self.str_tag, self.map_tag, self.seq_tag = _shared_tags()
 
     def _where(self, node: Any) -> Location:
         mark = node.start_mark
         return Location(self.positions.file, mark.line + 1, mark.column + 1)
 
     def build(self, node: Any, path: Path) -> Any:
-        from ruamel.yaml.nodes import MappingNode, SequenceNode
-
         self.nodes += 1
         if self.nodes > MAX_NODES:
             self._fail(node, path, f"the spec expands to more than {MAX_NODES} values",
@@ -237,13 +258,14 @@ class _Builder:
         if len(path) > MAX_DEPTH:
             self._fail(node, path, f"the spec nests deeper than {MAX_DEPTH} levels",
                        "a spec needs a handful of levels; check the indentation")
-        self.positions.values.setdefault(path, self._where(node))
-        if isinstance(node, MappingNode | SequenceNode):
-            expected = _MAP_TAG if isinstance(node, MappingNode) else _SEQ_TAG
-            if str(node.tag) != expected:
-                self._fail(node, path, f"unsupported YAML tag {_short(str(node.tag))}",
-                           "remove the tag")
-        if isinstance(node, MappingNode):
+        mark = node.start_mark
+        values = self.positions.values
+        if path not in values:
+            values[path] = (mark.line + 1, mark.column + 1)
+        if isinstance(node, self.mapping_node):
+            if node.ctag is not self.map_tag:
+                self._check_tag(node, path, _MAP_TAG)
+            keys = self.positions.keys
             result: dict[str, Any] = {}
             for key_node, value_node in node.value:
                 key = self._key(key_node, path)
@@ -251,23 +273,29 @@ class _Builder:
                     continue
                 child = (*path, key)
                 if key in result:
-                    first = self.positions.keys[child]
+                    line, column = keys[child]
                     self.diagnostics.append(Diagnostic(
                         self._where(key_node), _dotted(child),
-                        f"duplicate key (first defined at line {first.line}, "
-                        f"column {first.column})", "remove one of the two"))
+                        f"duplicate key (first defined at line {line}, "
+                        f"column {column})", "remove one of the two"))
                     continue
-                self.positions.keys[child] = self._where(key_node)
+                key_mark = key_node.start_mark
+                keys[child] = (key_mark.line + 1, key_mark.column + 1)
                 result[key] = self.build(value_node, child)
             return result
-        if isinstance(node, SequenceNode):
+        if isinstance(node, self.sequence_node):
+            if node.ctag is not self.seq_tag:
+                self._check_tag(node, path, _SEQ_TAG)
             return [self.build(item, (*path, index)) for index, item in enumerate(node.value)]
         return self._scalar(node, path)
 
-    def _key(self, node: Any, path: Path) -> str | None:
-        from ruamel.yaml.nodes import ScalarNode
+    def _check_tag(self, node: Any, path: Path, expected: str) -> None:
+        if str(node.tag) != expected:
+            self._fail(node, path, f"unsupported YAML tag {_short(str(node.tag))}",
+                       "remove the tag")
 
-        if not isinstance(node, ScalarNode):
+    def _key(self, node: Any, path: Path) -> str | None:
+        if not isinstance(node, self.scalar_node):
             self.diagnostics.append(Diagnostic(self._where(node), _dotted(path),
                                                "a mapping key must be a plain value",
                                                "use a string as the key"))
@@ -285,8 +313,13 @@ class _Builder:
         return str(value)
 
     def _scalar(self, node: Any, path: Path) -> Any:
-        tag = str(node.tag)
         value: str = node.value
+        ctag = node.ctag
+        if ctag is self.plain_tag:
+            return self._resolve(node, path, value)
+        if ctag is self.str_tag:
+            return value
+        tag = str(node.tag)
         if tag == _STR_TAG:  # quoted, block, or an explicit !!str
             return value
         if tag != _PLAIN:
@@ -297,6 +330,8 @@ class _Builder:
     def _resolve(self, node: Any, path: Path, value: str) -> Any:
         """An untagged plain scalar by the YAML 1.2 core schema (plus dates, so that
         the schema can say "got the date ..." where a string belongs)."""
+        if value and value[0] not in _SPECIAL_STARTS:
+            return value  # a name such as `eth0` or `addresses`: surely a string
         if _NULL.fullmatch(value):
             return None
         if _BOOL.fullmatch(value):
