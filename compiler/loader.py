@@ -240,9 +240,9 @@ class _Builder:
         self.positions = positions
         self.diagnostics: list[Diagnostic] = []
         self.nodes = 0
-        self.mapping_node: type = MappingNode
-        self.sequence_node: type = SequenceNode
-        self.scalar_node: type = ScalarNode
+        self.mapping_node: type[Any] = MappingNode
+        self.sequence_node: type[Any] = SequenceNode
+        self.scalar_node: type[Any] = ScalarNode
         self.plain_tag, self.str_tag, self.map_tag, self.seq_tag = _shared_tags()
 
     def _where(self, node: Any) -> Location:
