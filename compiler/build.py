@@ -10,6 +10,7 @@ import ipaddress
 import re
 from typing import Any
 
+from .addresses import parse_address, parse_interface
 from .errors import Diagnostic, Location, SpecError
 from .loader import LoadedSpec, Path, dotted
 from .model import (
@@ -98,7 +99,7 @@ class _Builder:
     # -- parsing helpers -----------------------------------------------------------
     def address(self, path: Path, text: str) -> IPAddress | None:
         try:
-            return ipaddress.ip_address(text)
+            return parse_address(text)
         except ValueError:
             self.error(path, f"{text!r} is not an IP address",
                        "write an IPv4 (192.0.2.1) or IPv6 (2001:db8::1) address")
@@ -268,7 +269,7 @@ class _Builder:
     def interface_address(self, path: Path, text: str) -> IPInterface | None:
         """The address, parsed once; None (with an error) if it cannot be assigned."""
         try:
-            value = ipaddress.ip_interface(text)
+            value = parse_interface(text)
         except ValueError:
             self.error(path, f"{text!r} is not an address with a prefix length",
                        "write e.g. 192.0.2.10/24 or 2001:db8::10/64")

@@ -27,6 +27,7 @@ from ipaddress import (
 )
 from typing import Literal, TypeVar
 
+from . import addresses
 from .errors import Location
 
 IPAddress = IPv4Address | IPv6Address
@@ -301,9 +302,12 @@ def _group(items: tuple[_Owned, ...]) -> dict[str, tuple[_Owned, ...]]:
 def route_sort_key(route: Route) -> tuple[object, ...]:
     return (route.interface, route.family, route.table, route.destination.prefixlen == 0,
             int(route.destination.network_address), route.destination.prefixlen,
-            route.metric, str(route.gateway or ""), route.type.value)
+            route.metric, addresses.text(route.gateway) if route.gateway else "",
+            route.type.value)
 
 
 def rule_sort_key(rule: Rule) -> tuple[object, ...]:
-    return (rule.priority, rule.family, str(rule.source or ""), str(rule.destination or ""),
+    return (rule.priority, rule.family,
+            addresses.text(rule.source) if rule.source else "",
+            addresses.text(rule.destination) if rule.destination else "",
             rule.iif or "", rule.oif or "", rule.fwmark or 0, rule.table)

@@ -10,6 +10,7 @@ import ipaddress
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 
+from .addresses import host_network
 from .errors import Diagnostic, Location, SpecError
 from .model import (
     KERNEL_DEFAULT_METRIC,
@@ -65,7 +66,7 @@ def uplink_routing(network: Network) -> Network:
                     metric=KERNEL_DEFAULT_METRIC[address.family], where=address.where,
                     origin=Origin.UPLINK, scope=Scope.LINK if v4 else None,
                     source=address.address.ip if v4 else None))
-            host = ipaddress.ip_network(address.address.ip)
+            host = host_network(address.address.ip)
             rules.append(Rule(
                 family=address.family, priority=uplink.priority, table=uplink.table,
                 interface=interface.name, where=address.where, origin=Origin.UPLINK,

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import datetime
 import functools
-import ipaddress
 import json
 import re
 from collections.abc import Callable
 from typing import Any
 
+from .addresses import parse_address, parse_interface
 from .errors import Diagnostic, SpecError
 from .loader import LoadedSpec, Path, dotted, shown
 from .resources import resource_path
@@ -33,7 +33,7 @@ def _is_ip_address(value: object) -> bool:
         return True
     if not _IP_TEXT.fullmatch(value):
         raise ValueError(value)
-    ipaddress.ip_address(value)
+    parse_address(value)  # remembered: the builder parses the same text again
     return True
 
 
@@ -42,7 +42,7 @@ def _is_ip_interface(value: object) -> bool:
         return True
     if not _IP_INTERFACE_TEXT.fullmatch(value):
         raise ValueError(value)
-    ipaddress.ip_interface(value)
+    parse_interface(value)
     return True
 
 

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .. import output, templating
+from .. import addresses, output, templating
 from ..errors import Location, UnsupportedError, UnsupportedErrors
 from ..model import (
     BondMode,
@@ -120,11 +120,11 @@ def milliseconds(value: int) -> str:
 
 
 def prefix(network: IPNetwork) -> str:
-    return network.with_prefixlen
+    return addresses.text(network)
 
 
 def address(value: IPAddress) -> str:
-    return str(value)
+    return addresses.text(value)
 
 
 @dataclass
@@ -248,7 +248,7 @@ class _Renderer:
             section.add("IPv6AcceptRA", "no")
         else:
             for entry in interface.addresses:
-                section.add("Address", entry.address.with_prefixlen)
+                section.add("Address", addresses.text(entry.address))
             section.add("DHCP", DHCP[(interface.dhcp4, interface.dhcp6)])
             for server in interface.dns_servers:
                 section.add("DNS", address(server))

@@ -1,0 +1,50 @@
+"""IP addresses parsed from text, and spelled as text, once per distinct value.
+
+Python's `ipaddress` is exact but slow: parsing an IPv6 address takes some 7 µs and
+spelling one (`str()`, `with_prefixlen`) as long again. A spec's addresses are
+parsed by the schema's format check and again by the builder, and the same values
+are spelled for sort keys and again in every backend's files. These functions
+remember their answers, so each distinct text is parsed once and each distinct
+value spelled once; the results are the `ipaddress` module's own, unchanged.
+
+The caches are bounded, so a long-lived process that compiles many specs keeps a
+fixed amount of memory; a spec larger than a cache only loses some of the saving.
+"""
+
+from __future__ import annotations
+
+import functools
+import ipaddress
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # model.py uses this module: its names only for annotations here
+    from .model import IPAddress, IPInterface, IPNetwork
+
+CACHE_SIZE = 1 << 16
+
+
+@functools.lru_cache(maxsize=CACHE_SIZE)
+def parse_address(text: str) -> IPAddress:
+    """`ipaddress.ip_address(text)`; raises ValueError as it does."""
+    return ipaddress.ip_address(text)
+
+
+@functools.lru_cache(maxsize=CACHE_SIZE)
+def parse_interface(text: str) -> IPInterface:
+    """`ipaddress.ip_interface(text)`; raises ValueError as it does."""
+    return ipaddress.ip_interface(text)
+
+
+def host_network(address: IPAddress) -> IPNetwork:
+    """The /32 or /128 of `address`: `ip_network(address)`, without spelling the
+    address as text and parsing it back, as that does."""
+    if address.version == 4:
+        return ipaddress.IPv4Network((int(address), 32))
+    return ipaddress.IPv6Network((int(address), 128))
+
+
+# typed: an IPv4Address and an IPv4Interface can compare equal, yet spell differently.
+@functools.lru_cache(maxsize=CACHE_SIZE, typed=True)
+def text(value: IPAddress | IPNetwork | IPInterface) -> str:
+    """`str(value)`: an address, a network or an interface (address/prefix length)."""
+    return str(value)
