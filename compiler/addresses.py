@@ -25,14 +25,19 @@ CACHE_SIZE = 1 << 16
 
 @functools.lru_cache(maxsize=CACHE_SIZE)
 def parse_address(text: str) -> IPAddress:
-    """`ipaddress.ip_address(text)`; raises ValueError as it does."""
-    return ipaddress.ip_address(text)
+    """`ipaddress.ip_address(text)`; raises ValueError as it does. Only IPv6 is
+    written with colons: the other family is not tried (and failed) first."""
+    if ":" in text:
+        return ipaddress.IPv6Address(text)
+    return ipaddress.IPv4Address(text)
 
 
 @functools.lru_cache(maxsize=CACHE_SIZE)
 def parse_interface(text: str) -> IPInterface:
     """`ipaddress.ip_interface(text)`; raises ValueError as it does."""
-    return ipaddress.ip_interface(text)
+    if ":" in text:
+        return ipaddress.IPv6Interface(text)
+    return ipaddress.IPv4Interface(text)
 
 
 def host_network(address: IPAddress) -> IPNetwork:

@@ -84,7 +84,10 @@ def _all(checks: list[Check]) -> Check:
         return checks[0]
 
     def check(instance: object) -> bool:
-        return all(c(instance) for c in checks)
+        for c in checks:  # a loop: a generator per value costs more than the checks
+            if not c(instance):
+                return False
+        return True
 
     return check
 
@@ -199,8 +202,12 @@ class _Compiler:
             extra = _always
         if properties or "additionalProperties" in schema:
             def members(v: object) -> bool:
-                return not isinstance(v, dict) or all(
-                    properties.get(key, extra)(value) for key, value in v.items())
+                if not isinstance(v, dict):
+                    return True
+                for key, value in v.items():
+                    if not properties.get(key, extra)(value):
+                        return False
+                return True
 
             checks.append(members)
         if "propertyNames" in schema:

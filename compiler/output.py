@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from pathlib import PurePosixPath
 
 from .model import Network
 
@@ -24,7 +23,7 @@ class OutputFile:
         # Defence in depth: names are validated already, but no file may escape its
         # root, hide as `.`, or carry a byte that a file system or a shell would trip on.
         parts = self.path.split("/")
-        if (PurePosixPath(self.path).is_absolute() or _UNSAFE_PATH.search(self.path)
+        if (self.path.startswith("/") or _UNSAFE_PATH.search(self.path)
                 or any(p in ("", ".", "..") or len(p.encode()) > 255 for p in parts)):
             raise ValueError(f"refusing an output path outside the root: {self.path!r}")
 

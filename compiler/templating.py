@@ -19,10 +19,19 @@ def _environment(backend: str) -> Any:
         trim_blocks=True,
         lstrip_blocks=True,
         autoescape=False,
+        # Templates do not change while netcompile runs: no stat() of the template
+        # file before each of a thousand renders.
+        auto_reload=False,
     )
+
+
+@functools.cache
+def _template(backend: str, template: str) -> Any:
+    """Compiled once per process; every file a backend renders reuses it."""
+    return _environment(backend).get_template(template)
 
 
 def render(backend: str, template: str, **view: Any) -> str:
     """Render templates/<backend>/<template> with a small view model."""
-    text: str = _environment(backend).get_template(template).render(**view)
+    text: str = _template(backend, template).render(**view)
     return text
