@@ -1,5 +1,9 @@
 """Compile speed: `netcompile SPEC --target networkd` against `netplan generate` on
-netcompile's own netplan output for the same spec, whole processes, same run."""
+netcompile's own netplan output for the same spec, whole processes, same run.
+
+netplan generate writes its files (two per uplink), while `netcompile SPEC` prints
+them: each size is also timed as `netcompile SPEC --target networkd --root DIR`,
+writing every file (each fsynced) into an empty DIR, interleaved with the others."""
 
 from __future__ import annotations
 
@@ -38,11 +42,19 @@ class SizeResult:
     spec_bytes: int
     netcompile: Sample
     netplan: Sample | None  # None where netplan is not installed
+    netcompile_root: Sample | None = None  # `--root DIR`: every file written
 
     @property
     def ratio(self) -> float | None:
         """netcompile time / netplan time: below 1 means netcompile is faster."""
         return self.netcompile.median_s / self.netplan.median_s if self.netplan else None
+
+    @property
+    def root_ratio(self) -> float | None:
+        """The same with netcompile writing its files too."""
+        if self.netplan is None or self.netcompile_root is None:
+            return None
+        return self.netcompile_root.median_s / self.netplan.median_s
 
 
 @dataclass(slots=True)
@@ -103,17 +115,23 @@ def measure_size(count: int, repeats: int, work: Path) -> SizeResult:
     root = work / f"netplan-{count}"
     _netplan_root(spec, root)
     netplan = shutil.which("netplan")
+    written = work / f"networkd-{count}"
     ours: list[ChildRun] = []
+    ours_root: list[ChildRun] = []
     theirs: list[ChildRun] = []
-    # Interleaved, so that both programs see the same machine noise.
+    # Interleaved, so that all three see the same machine noise.
     for _ in range(repeats):
         ours.append(_checked(run_child([*netcompile_argv(), str(spec), "--target", "networkd"]),
                              "netcompile"))
+        shutil.rmtree(written, ignore_errors=True)  # every file is new, none skipped
+        ours_root.append(_checked(run_child([*netcompile_argv(), str(spec), "--target",
+                                             "networkd", "--root", str(written)]),
+                                  "netcompile --root"))
         if netplan:
             theirs.append(_checked(run_child([netplan, "generate", "--root-dir", str(root)]),
                                    "netplan generate"))
     return SizeResult(count, spec.stat().st_size, _sample(ours),
-                      _sample(theirs) if theirs else None)
+                      _sample(theirs) if theirs else None, _sample(ours_root))
 
 
 def byte_compile() -> int:
