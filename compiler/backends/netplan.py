@@ -34,7 +34,7 @@ from ..model import (
     Scope,
 )
 from ..output import OutputFile
-from . import udev
+from . import networkd, udev
 
 NAME = "netplan"
 PATH = "etc/netplan/90-netcompile.yaml"
@@ -81,17 +81,12 @@ BOND_PARAMETERS: dict[str, str | None] = {
 }
 
 # netplan passes transmit-hash-policy through to networkd's TransmitHashPolicy=,
-# which in systemd 252 knows only these; anything else networkd ignores with a warning.
-NETWORKD_HASH_POLICIES = ("encap2+3", "encap3+4", "layer2", "layer2+3", "layer3+4")
+# which knows only these; anything else networkd ignores with a warning.
+NETWORKD_HASH_POLICIES = tuple(sorted(networkd.XMIT_HASH_POLICIES))
 
-ROUTE_TYPES: dict[RouteType, str] = {
-    RouteType.UNICAST: "unicast",
-    RouteType.BLACKHOLE: "blackhole",
-    RouteType.UNREACHABLE: "unreachable",
-    RouteType.PROHIBIT: "prohibit",
-}
-
-SCOPES: dict[Scope, str] = {Scope.GLOBAL: "global", Scope.LINK: "link", Scope.HOST: "host"}
+# netplan spells route types and scopes as iproute2 does: the model's values.
+ROUTE_TYPES: dict[RouteType, str] = {t: t.value for t in RouteType}
+SCOPES: dict[Scope, str] = {s: s.value for s in Scope}
 
 # Link-local addressing, as the networkd backend chooses it: IPv6 link-local on
 # every configured link (as the kernel itself would add one), never IPv4LL; none

@@ -82,14 +82,9 @@ BOND_TLB_DYNAMIC_LB = "DynamicTransmitLoadBalancing"
 # `vlan+srcmac` (Linux 5.12) came to networkd later.
 XMIT_HASH_POLICIES = frozenset({"layer2", "layer3+4", "layer2+3", "encap2+3", "encap3+4"})
 
-ROUTE_TYPES: dict[RouteType, str] = {
-    RouteType.UNICAST: "unicast",
-    RouteType.BLACKHOLE: "blackhole",
-    RouteType.UNREACHABLE: "unreachable",
-    RouteType.PROHIBIT: "prohibit",
-}
-
-SCOPES: dict[Scope, str] = {Scope.GLOBAL: "global", Scope.LINK: "link", Scope.HOST: "host"}
+# [Route] Type= and Scope= take iproute2's words, which are the model's values.
+ROUTE_TYPES: dict[RouteType, str] = {t: t.value for t in RouteType}
+SCOPES: dict[Scope, str] = {s: s.value for s in Scope}
 
 FAMILIES: dict[int, str] = {4: "ipv4", 6: "ipv6"}
 

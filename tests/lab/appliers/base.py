@@ -10,6 +10,7 @@ from pathlib import Path
 
 from netcompile.output import OutputFile
 
+from ..procs import Process, stop_pid_file
 from ..topology import Topology
 
 
@@ -84,3 +85,33 @@ class Applier:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class DaemonApplier(Applier):
+    """A backend whose daemon runs inside the server namespace with a private D-Bus:
+    ended by its pid, its log linted with the daemon's own `LINT` pattern."""
+
+    LINT: re.Pattern[str] = re.compile(r"(?!)")  # matches nothing; each daemon sets its own
+
+    def __init__(self, topology: Topology, work: Path) -> None:
+        super().__init__(topology, work)
+        self.process: Process | None = None
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.stop()
+        stop_pid_file(self.work / "dbus.pid")
+
+    def logs(self) -> str:
+        return self.process.text() if self.process else ""
+
+    def problems(self) -> list[str]:
+        return grep(self.logs(), self.LINT)
+
+
+def comm(pid: int) -> str:
+    """The command name of `pid`: it changes once the daemon has exec'd in the namespace."""
+    try:
+        return Path(f"/proc/{pid}/comm").read_text().strip()
+    except OSError:
+        return ""

@@ -16,9 +16,9 @@ from pathlib import Path
 
 from netcompile.output import OutputFile
 
-from ..procs import Process, in_ns, nsenter, run, stop_pid_file, wait_until
+from ..procs import Process, in_ns, nsenter, run, wait_until
 from ..topology import Topology
-from .base import Applier, ApplyError, grep, replace_dir, unexpected, write_tree
+from .base import ApplyError, DaemonApplier, comm, replace_dir, unexpected, write_tree
 
 NETWORKD = "/lib/systemd/systemd-networkd"
 WAIT_ONLINE = "/lib/systemd/systemd-networkd-wait-online"
@@ -42,14 +42,14 @@ exec env SYSTEMD_LOG_TARGET=console SYSTEMD_LOG_COLOR=0 {networkd}
 """
 
 
-class Networkd(Applier):
+class Networkd(DaemonApplier):
     name = "networkd"
+    LINT = LINT
 
     def __init__(self, topology: Topology, work: Path) -> None:
         super().__init__(topology, work)
         self.network_dir = replace_dir(work / "network")
         self.conf_dir = replace_dir(work / "networkd.conf.d")
-        self.process: Process | None = None
 
     def place(self, files: Sequence[OutputFile]) -> None:
         """The backend's files where this daemon reads them."""
@@ -82,7 +82,7 @@ class Networkd(Applier):
             self.work / "networkd.log")
         pid = self.process.pid
         # Before the exec, the pid is still the shell in the host's mount namespace.
-        if not wait_until(lambda: _comm(pid) == "systemd-network" or not self.process.alive(),
+        if not wait_until(lambda: comm(pid) == "systemd-network" or not self.process.alive(),
                           timeout=10):
             raise ApplyError(f"networkd did not start:\n{self.logs()}")
         if not self.process.alive():
@@ -107,21 +107,3 @@ class Networkd(Applier):
         run(nsenter(pid, ["networkctl", "reload"]), timeout=15)
         run(nsenter(pid, ["networkctl", "reconfigure", *self.interfaces]), timeout=15)
         self.wait_online()
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.stop()
-        stop_pid_file(self.work / "dbus.pid")
-
-    def logs(self) -> str:
-        return self.process.text() if self.process else ""
-
-    def problems(self) -> list[str]:
-        return grep(self.logs(), LINT)
-
-
-def _comm(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/comm").read_text().strip()
-    except OSError:
-        return ""

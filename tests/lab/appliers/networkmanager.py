@@ -16,9 +16,9 @@ from pathlib import Path
 
 from netcompile.output import OutputFile
 
-from ..procs import Process, in_ns, nsenter, run, stop_pid_file, wait_until
+from ..procs import Process, in_ns, nsenter, run, wait_until
 from ..topology import Topology
-from .base import Applier, ApplyError, grep, replace_dir, unexpected, write_tree
+from .base import ApplyError, DaemonApplier, comm, replace_dir, unexpected, write_tree
 
 KEYFILE_DIR = "etc/NetworkManager/system-connections/"
 # Every warning or error counts (keyfile content NetworkManager drops or cannot
@@ -61,14 +61,14 @@ exec NetworkManager --debug --config {conf} --config-dir {empty} --system-config
 """
 
 
-class NetworkManager(Applier):
+class NetworkManager(DaemonApplier):
     name = "networkmanager"
+    LINT = LINT
 
     def __init__(self, topology: Topology, work: Path) -> None:
         super().__init__(topology, work)
         self.keyfiles = replace_dir(work / "system-connections")
         self.keyfiles.chmod(0o700)
-        self.process: Process | None = None
 
     def place(self, files: Sequence[OutputFile]) -> list[str]:
         """Keyfiles where NetworkManager reads them; returns the connection ids."""
@@ -103,7 +103,7 @@ class NetworkManager(Applier):
                   ["unshare", "-m", "--propagation", "private", "sh", "-c", script]),
             self.work / "NetworkManager.log")
         pid = self.process.pid
-        if not wait_until(lambda: _comm(pid) == "NetworkManager" or not self.process.alive(),
+        if not wait_until(lambda: comm(pid) == "NetworkManager" or not self.process.alive(),
                           timeout=10):
             raise ApplyError(f"NetworkManager did not start:\n{self.logs()}")
         self.nmcli("nm-online", "-s", "-q", "-t", "15")
@@ -132,21 +132,3 @@ class NetworkManager(Applier):
         for name in ids:
             self.nmcli("nmcli", "connection", "up", "id", name)
         self.wait_active()
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.stop()
-        stop_pid_file(self.work / "dbus.pid")
-
-    def logs(self) -> str:
-        return self.process.text() if self.process else ""
-
-    def problems(self) -> list[str]:
-        return grep(self.logs(), LINT)
-
-
-def _comm(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/comm").read_text().strip()
-    except OSError:
-        return ""
