@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import functools
 import os
 import stat
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from .output import OutputFile
 
@@ -127,6 +129,7 @@ def write_tree(root: Path, files: Sequence[OutputFile], targets: Iterable[str],
     try:
         for f in to_write:
             transaction.stage(f)
+        transaction.flush()
         transaction.commit(to_remove)
     except BaseException as error:
         try:
@@ -167,8 +170,20 @@ class _Transaction:
         with os.fdopen(descriptor, "wb") as stream:
             os.fchmod(stream.fileno(), f.mode)  # not subject to the umask
             stream.write(f.content.encode("utf-8"))
-            stream.flush()
-            os.fsync(stream.fileno())
+
+    def flush(self) -> None:
+        """Every staged file's bytes on disk before any rename makes it visible: one
+        syncfs(2) per file system instead of an fsync per file (a thousand fsyncs
+        cost a second); fsync each file where syncfs is not to be had."""
+        directories = {staged.parent for staged, _ in self.staged}
+        devices = {os.stat(d).st_dev: d for d in sorted(directories)}
+        if not all(_syncfs(d) for d in devices.values()):
+            for staged, _ in self.staged:
+                descriptor = os.open(staged, os.O_RDONLY | os.O_NOFOLLOW)
+                try:
+                    os.fsync(descriptor)
+                finally:
+                    os.close(descriptor)
 
     def _backup(self, target: Path) -> None:
         # lexists and no link-following: a symbolic link is restored as the link it was.
@@ -248,3 +263,29 @@ def _fsync_dir(directory: Path) -> None:
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
+
+
+def _syncfs(directory: Path) -> bool:
+    """syncfs(2) on the file system holding `directory`; False where it failed or
+    the C library has none (the caller then fsyncs file by file)."""
+    libc = _libc()
+    if libc is None:
+        return False
+    descriptor = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        return bool(libc.syncfs(descriptor) == 0)
+    finally:
+        os.close(descriptor)
+
+
+@functools.cache
+def _libc() -> Any:
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        return libc if hasattr(libc, "syncfs") else None
+    except OSError:
+        return None
+
