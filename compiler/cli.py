@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import gc
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -100,7 +101,13 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
     if (args.check or args.prune) and args.root is None:
         err.write("netcompile: error: --check and --prune need --root DIR\n")
         return EXIT_INVALID
-    return _run(args, out, err)
+    # One short-lived compile allocates tens of thousands of objects and makes
+    # almost no cycles: the collector's passes over them were a tenth of the time.
+    gc.disable()
+    try:
+        return _run(args, out, err)
+    finally:
+        gc.enable()
 
 
 def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:

@@ -177,9 +177,10 @@ def _compose(text: str, name: str) -> Any:
 
 
 # libyaml's composer recurses on the C stack (no RecursionError: a crash, at some
-# 10^5 levels). Nesting depth is at most the number of flow openers plus the longest
-# line (each block level takes a column), so below this bound it is safe.
-_LIBYAML_MAX_DEPTH = 5000
+# 10^5 levels with the usual 8 MiB stack). Nesting depth is at most the number of
+# flow openers plus the longest line (each block level takes a column), so below
+# this bound, a fifth of that, it is safe; a 5,000-uplink spec stays under it.
+_LIBYAML_MAX_DEPTH = 20_000
 
 
 def _compose_libyaml(text: str) -> Any:
