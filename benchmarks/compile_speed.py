@@ -3,7 +3,8 @@ netcompile's own netplan output for the same spec, whole processes, same run.
 
 netplan generate writes its files (two per uplink), while `netcompile SPEC` prints
 them: each size is also timed as `netcompile SPEC --target networkd --root DIR`,
-writing every file (each fsynced) into an empty DIR, interleaved with the others."""
+writing every file (durably, all or nothing) into an empty DIR, interleaved with
+the others."""
 
 from __future__ import annotations
 

@@ -56,7 +56,7 @@ def compile_markdown(report: CompileReport) -> str:
             f"{f'{netplan.max_rss_kib / 1024:.1f}' if netplan else 'n/a'} |")
     lines.append("")
     lines.append("`netcompile s` prints the files to stdout (to /dev/null here); `netcompile "
-                 "--root s` writes every file into an empty directory, each fsynced, as "
+                 "--root s` writes every file into an empty directory, as "
                  "netplan generate writes its own; both ratios are against netplan generate.")
     lines.append("")
     if report.cold_start:
