@@ -40,8 +40,6 @@ SEED = ROOT / "examples" / "two-uplinks.yaml"
 # Examples where the uplink intent decides whether the second address answers.
 MULTI_UPLINK = [e for e in EXAMPLES if len(specs.uplinks(specs.load(e))) >= 2]
 
-# Backend output that the real program does not apply as the spec says. Each entry
-# names the file and line; the tests it breaks are strict xfails, so a fix shows.
 # Kernel states per (example, backend), for the comparison across backends.
 STATES: dict[tuple[str, str], KernelState] = {}
 
