@@ -134,7 +134,9 @@ class _Builder:
         if ref == "main":
             return MAIN_TABLE
         if ref not in self.tables:
-            known = ", ".join(sorted(self.tables)) or "none are defined"
+            names = sorted(self.tables)
+            known = ", ".join(names[:8]) + (f" and {len(names) - 8} more"
+                                             if len(names) > 8 else "") or "none are defined"
             self.error(path, f"unknown table {ref!r}",
                        f"define it under `tables:` (known: {known}), or use `main`")
             return None
@@ -249,7 +251,8 @@ class _Builder:
         dns = raw.get("dns", {})
         dns_servers = tuple(a for i, t in enumerate(dns.get("servers", []))
                             if (a := self.address((*base, "dns", "servers", i), t)) is not None)
-        match = Match(**raw["match"]) if "match" in raw and kind == Kind.ETHERNET else None
+        match = (Match(**raw["match"], where=self.spec.positions.of_key((*base, "match")))
+                 if "match" in raw and kind == Kind.ETHERNET else None)
         uplink = self.build_uplink(base, raw, addresses) if "uplink" in raw else None
         return Interface(
             name=name, kind=kind, where=self.spec.positions.of_key(base), match=match,

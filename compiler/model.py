@@ -88,6 +88,8 @@ class Match:
     name: str | None = None
     mac: str | None = None
     driver: str | None = None
+    # Where `match:` was written, so a backend's error points at it.
+    where: Location | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True, slots=True)

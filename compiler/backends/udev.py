@@ -41,7 +41,7 @@ def rename_by_name_refusal(interface: Interface, backend: str) -> UnsupportedErr
     if match is None or match.name is None or match.name == interface.name:
         return None
     return UnsupportedError(
-        interface.where, backend,
+        match.where or interface.where, backend,
         f"renaming the device found by its kernel name {match.name} to {interface.name} "
         "(a .link file can match only the name the kernel gave, not the name udev gave it)",
         RENAME_BY_NAME_HINT)

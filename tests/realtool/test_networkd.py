@@ -41,9 +41,6 @@ pytestmark = pytest.mark.realtool
 
 NETWORKD = "/lib/systemd/systemd-networkd"
 WAIT_ONLINE = "/lib/systemd/systemd-networkd-wait-online"
-UNSUPPORTED = sorted((Path(__file__).parent.parent / "specs" / "unsupported")
-                     .glob("networkd-*.yaml"))
-EXPECT = "# expect: "
 # networkd and udev name every line of configuration they could not use.
 LINT = re.compile(r"Unknown key|Unknown section|Failed to parse|[Ii]gnoring|"
                   r"will be ignored|Invalid")
@@ -318,17 +315,3 @@ def test_networkd_applies_the_route_table_names(tmp_path: Path) -> None:
             time.sleep(0.1)
         log = daemon.text()
     assert problems(log) == [], log
-
-
-def expected_errors(spec: Path) -> list[str]:
-    return [line[len(EXPECT):] for line in spec.read_text().splitlines()
-            if line.startswith(EXPECT)]
-
-
-@pytest.mark.parametrize("spec", UNSUPPORTED, ids=lambda p: p.stem)
-def test_unsupported_reports_exact_errors(spec: Path) -> None:
-    expected = expected_errors(spec)
-    assert expected, f"{spec.name} states no `# expect:` line"
-    with pytest.raises(netcompile.UnsupportedErrors) as caught:
-        netcompile.compile_file(str(spec), "networkd")
-    assert [str(e) for e in caught.value.errors] == [f"{spec}:{line}" for line in expected]
