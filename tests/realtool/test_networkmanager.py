@@ -63,25 +63,28 @@ def test_nmcli_keeps_every_setting(example: Path, tmp_path: Path) -> None:
     assert lost == {profile.path: [] for profile in profiles}
 
 
+def losses_after_edit(example: str, keyfile: str, old: str, new: str,
+                      tmp_path: Path) -> list[str]:
+    """What the round trip loses from one of an example's keyfiles, edited by hand."""
+    require_tool("nmcli")
+    spec = next(e for e in EXAMPLES if e.stem == example)
+    profile = next(f for f in netcompile.compile_file(str(spec), "networkmanager")
+                   if f.path.endswith(f"/{keyfile}"))
+    broken = profile.content.replace(old, new)
+    assert broken != profile.content
+    return losses(broken, nm_roundtrip(broken, tmp_path))
+
+
 def test_the_check_notices_a_rule_nm_drops(tmp_path: Path) -> None:
     """A rule without priority: nmcli exits 0 and drops it; the comparison must fail."""
-    require_tool("nmcli")
-    example = next(e for e in EXAMPLES if e.stem == "two-uplinks")
-    eth0 = next(f for f in netcompile.compile_file(str(example), "networkmanager")
-                if f.path.endswith("/eth0.nmconnection"))
-    broken = eth0.content.replace("routing-rule1=priority 1000 from", "routing-rule1=from")
-    assert broken != eth0.content
-    problems = losses(broken, nm_roundtrip(broken, tmp_path))
+    problems = losses_after_edit("two-uplinks", "eth0.nmconnection",
+                                 "routing-rule1=priority 1000 from", "routing-rule1=from",
+                                 tmp_path)
     assert problems and problems[0].startswith("rules: lost")
 
 
 def test_the_check_notices_a_route_nm_misreads(tmp_path: Path) -> None:
     """`dest,metric` without a gateway field: keyfile reads the metric as a gateway."""
-    require_tool("nmcli")
-    example = next(e for e in EXAMPLES if e.stem == "vlan-bond-bridge")
-    br0 = next(f for f in netcompile.compile_file(str(example), "networkmanager")
-               if f.path.endswith("/br0.nmconnection"))
-    broken = br0.content.replace("route1=10.0.0.0/8,0.0.0.0,0", "route1=10.0.0.0/8,0")
-    assert broken != br0.content
-    problems = losses(broken, nm_roundtrip(broken, tmp_path))
+    problems = losses_after_edit("vlan-bond-bridge", "br0.nmconnection",
+                                 "route1=10.0.0.0/8,0.0.0.0,0", "route1=10.0.0.0/8,0", tmp_path)
     assert problems and problems[0].startswith("routes: lost")
