@@ -28,8 +28,6 @@ from .model import (
     IPNetwork,
     Kind,
     Match,
-    NetplanOptions,
-    NetplanRenderer,
     Network,
     Route,
     RouteType,
@@ -39,6 +37,7 @@ from .model import (
     Uplink,
     VlanOptions,
 )
+from .options import NetplanOptions, NetplanRenderer, RenderOptions
 
 DEFAULT_UPLINK_PRIORITY = 1000
 
@@ -150,6 +149,7 @@ class _Builder:
         interfaces = [self.build_interface(name, raw, controllers.get(name))
                       for name, raw in raw_interfaces.items()]
         by_name = {i.name: i for i in interfaces}
+        self.check_stacking(by_name)
         self.check_addresses(interfaces)
         self.host_addresses = {a.address.ip for i in interfaces for a in i.addresses}
         routes = [route for name, raw in raw_interfaces.items()
@@ -167,21 +167,7 @@ class _Builder:
             tables=tuple(sorted(tables, key=lambda t: t.number)),
             routes=tuple(routes),
             rules=tuple(rules),
-            netplan=self.build_netplan(),
         )
-
-    def build_netplan(self) -> NetplanOptions:
-        raw = self.data.get("netplan")
-        if raw is None:
-            return NetplanOptions()
-        defaults = NetplanOptions()
-        version = defaults.version
-        if "version" in raw:
-            major, _, minor = raw["version"].partition(".")
-            version = (int(major), int(minor))
-        return NetplanOptions(
-            renderer=NetplanRenderer(raw.get("renderer", defaults.renderer.value)),
-            version=version, where=self.spec.positions.of_key(("netplan",)))
 
     def build_tables(self) -> None:
         numbers: dict[int, str] = {}
@@ -394,6 +380,35 @@ class _Builder:
             ok = False
         return VlanOptions(vlan_id, link) if ok else None
 
+    def check_stacking(self, by_name: dict[str, Interface]) -> None:
+        """Every device must be creatable after the ones it sits on: a VLAN after its
+        link, a bond or bridge after its members. A cycle (a bridge whose member VLAN
+        sits on that bridge) can never come up; reported once, at the VLAN's link."""
+        below: dict[str, list[str]] = {
+            name: [*i.members, *([i.vlan.link] if i.vlan is not None else [])]
+            for name, i in by_name.items()}
+        done: set[str] = set()
+
+        def visit(name: str, trail: list[str]) -> None:
+            if name in done or name not in below:
+                return
+            if name in trail:
+                cycle = [*trail[trail.index(name):], name]
+                vlan = next((n for n in cycle if by_name[n].vlan is not None), cycle[0])
+                path: Path = (("interfaces", vlan, "vlan", "link") if by_name[vlan].vlan
+                              else ("interfaces", vlan))
+                self.error(path, "these interfaces sit on each other in a cycle: "
+                           + " -> ".join(cycle),
+                           "put the VLAN on a device outside the bond or bridge it joins")
+                done.update(cycle)
+                return
+            for child in below[name]:
+                visit(child, [*trail, name])
+            done.add(name)
+
+        for name in sorted(below):
+            visit(name, [])
+
     def check_addresses(self, interfaces: list[Interface]) -> None:
         seen: dict[Any, Address] = {}
         for interface in interfaces:
@@ -482,7 +497,7 @@ class _Builder:
         if table is None:
             return None
         family: Family = 4 if families.pop() == 4 else 6
-        return Rule(family=family, priority=raw["priority"], table=table, interface="",
+        return Rule(family=family, priority=raw["priority"], table=table,
                     where=self.at(path), source=selectors["from"],
                     destination=selectors["to"], iif=raw.get("iif"), oif=raw.get("oif"),
                     fwmark=fwmark, fwmask=fwmask)
@@ -541,3 +556,18 @@ def safe_source_name(path: str) -> str:
 def build(spec: LoadedSpec) -> Network:
     """The model of a schema-valid spec, before intent passes; raises SpecError."""
     return _Builder(spec).build()
+
+
+def render_options(spec: LoadedSpec) -> RenderOptions:
+    """The backend choices a schema-valid spec makes (its `netplan:` key)."""
+    raw = spec.data.get("netplan")
+    if raw is None:
+        return RenderOptions()
+    defaults = NetplanOptions()
+    version = defaults.version
+    if "version" in raw:
+        major, _, minor = raw["version"].partition(".")
+        version = (int(major), int(minor))
+    return RenderOptions(netplan=NetplanOptions(
+        renderer=NetplanRenderer(raw.get("renderer", defaults.renderer.value)),
+        version=version, where=spec.positions.of_key(("netplan",))))

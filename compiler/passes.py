@@ -81,27 +81,34 @@ def uplink_routing(network: Network) -> Network:
 
 
 def assign_rule_owners(network: Network) -> Network:
-    """Backends that attach rules to a link need an owner for spec rules: the rule's
-    `iif`, else its `oif`, else the first interface (by name) with routes in the rule's
-    table, else the first interface with addresses of the rule's family, else the first
-    interface by name that is not a bond or bridge member."""
-    tables: dict[int, list[str]] = {}
+    """Backends that attach rules to a link need an owner for each spec rule, and
+    NetworkManager keeps a rule only on a link whose IP configuration of the rule's
+    family is on. The owner is the rule's `iif`, else its `oif`, else the first
+    interface (by name) with routes of the rule's family in the rule's table, else
+    the first interface configured for the family (addresses or DHCP), else the first
+    interface with routes in the table, else the first that is not a bond or bridge
+    member."""
+    in_table: dict[tuple[int, Family], set[str]] = {}
     for route in network.routes:
-        tables.setdefault(route.table, []).append(route.interface)
+        in_table.setdefault((route.table, route.family), set()).add(route.interface)
     configurable = [i for i in network.interfaces if not i.is_member]
 
     def owner(rule: Rule) -> str:
         if rule.iif or rule.oif:
             return rule.iif or rule.oif or ""
-        if rule.table in tables:
-            return min(tables[rule.table])
+        carriers = in_table.get((rule.table, rule.family))
+        if carriers:
+            return min(carriers)
         for interface in configurable:
-            if any(a.family == rule.family for a in interface.addresses):
+            if interface.configured(rule.family):
                 return interface.name
+        other = in_table.get((rule.table, 4 if rule.family == 6 else 6))
+        if other:
+            return min(other)
         return configurable[0].name if configurable else network.interfaces[0].name
 
     return replace(network, rules=tuple(
-        rule if rule.interface else replace(rule, interface=owner(rule))
+        rule if rule.interface is not None else replace(rule, interface=owner(rule))
         for rule in network.rules))
 
 
