@@ -218,6 +218,9 @@ class Route:
     scope: Scope | None = None
     source: IPAddress | None = None
     type: RouteType = RouteType.UNICAST
+    # The key path of the spec value it comes from (`interfaces.eth0.routes[1]`), for
+    # messages whose caret points at `where`.
+    path: str = field(default="", compare=False)
 
     @property
     def family(self) -> Family:
