@@ -57,4 +57,4 @@ def test_feature(case: Case, backend: str, tmp_path: Path) -> None:
 
 def test_every_group_is_there() -> None:
     groups = {case.group for case in CASES}
-    assert groups == {"bonds", "dhcp", "routes", "rules"}
+    assert groups == {"bonds", "dhcp", "dns", "mtu", "routes", "rules"}
