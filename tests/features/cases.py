@@ -16,7 +16,7 @@ from ruamel.yaml import YAML
 
 HERE = Path(__file__).resolve().parent
 CASE_KEYS = frozenset({"name", "spec", "xfail"})
-CHECK_KEYS = frozenset({"file", "lines", "section", "absent"})
+CHECK_KEYS = frozenset({"file", "lines", "section", "absent", "exists"})
 
 
 class CaseFormatError(Exception):
@@ -26,9 +26,11 @@ class CaseFormatError(Exception):
 @dataclass(frozen=True, slots=True)
 class Check:
     """What one output file must hold: `lines` in this order (other lines may sit
-    between them), or a whole `section`; and none of the `absent` lines."""
+    between them), or a whole `section`; and none of the `absent` lines. With
+    `exists` false, the backend must not write the file at all."""
 
     file: str
+    exists: bool = True
     lines: tuple[str, ...] = ()
     section: tuple[str, ...] = ()
     absent: tuple[str, ...] = ()
@@ -65,6 +67,10 @@ def _check(raw: object, where: str) -> Check:
     if not isinstance(raw, Mapping) or not set(raw) <= CHECK_KEYS or "file" not in raw:
         raise CaseFormatError(f"{where}: a check is a mapping with `file` and any of "
                               f"{sorted(CHECK_KEYS - {'file'})}")
+    if "exists" in raw:
+        if raw["exists"] is not False or set(raw) != {"file", "exists"}:
+            raise CaseFormatError(f"{where}: `exists` is only ever false, beside `file` alone")
+        return Check(file=str(raw["file"]), exists=False)
     if not set(raw) & {"lines", "section", "absent"}:
         raise CaseFormatError(f"{where}: the check names a file but checks nothing in it")
     return Check(
