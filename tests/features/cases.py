@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -102,9 +103,9 @@ def _case(group: str, raw: Any, backends: Sequence[str], where: str) -> Case:
     if (not isinstance(xfail, Mapping) or not set(xfail) <= set(backends)
             or not all(isinstance(r, str) and r for r in xfail.values())):
         raise CaseFormatError(f"{where}: xfail maps a backend to the reason it fails")
+    expected = {b: _expectation(raw[b], f"{where} ({name}).{b}") for b in backends}
     return Case(group=group, name=name, spec=str(raw["spec"]),
-                expected={b: _expectation(raw[b], f"{where} ({name}).{b}") for b in backends},
-                xfail=dict(xfail))
+                expected=MappingProxyType(expected), xfail=MappingProxyType(dict(xfail)))
 
 
 def load(backends: Sequence[str], directory: Path = HERE) -> list[Case]:
