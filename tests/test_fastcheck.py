@@ -22,10 +22,10 @@ from netcompile import SpecError, build_network, schema
 from netcompile.fastcheck import ANNOTATIONS, KEYWORDS, UnsupportedSchema, compile_schema
 from netcompile.loader import dotted, load_bytes, load_file
 from tests.conftest import EXAMPLES
+from tests.corpus import expected_errors
 from tests.hardening.common import dump_yaml
 from tests.hardening.mutations import mutate_structure, mutate_text
 from tests.hardening.strategies import specs
-from tests.test_invalid_specs import expected_errors
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = sorted([*(ROOT / "examples").glob("*.yaml"),
