@@ -28,11 +28,17 @@ ZIPPED_STDLIB = Path(BASE, "lib", f"python{sys.version_info[0]}{sys.version_info
 EDITABLE_HOOK = "__editable__."
 
 
-def _allowed(path: Path) -> bool:
+def _inside(path: Path) -> bool:
     if path.is_relative_to(PREFIX) or path.is_relative_to(ROOT) or path == ZIPPED_STDLIB:
         return True
     return (any(path.is_relative_to(base) for base in STDLIB)
             and not {"site-packages", "dist-packages"} & set(path.parts))
+
+
+def _allowed(path: str) -> bool:
+    """`path` as written or as resolved: the base interpreter's own files may be links
+    (Debian's /usr/lib/python3.11/sitecustomize.py points into /etc)."""
+    return _inside(Path(os.path.abspath(path))) or _inside(Path(path).resolve())
 
 
 def test_the_interpreter_is_the_projects_virtualenv() -> None:
@@ -48,14 +54,14 @@ def test_no_path_outside_the_environment() -> None:
     assert not site.ENABLE_USER_SITE
     assert not os.environ.get("PYTHONPATH"), os.environ.get("PYTHONPATH")
     outside = [p for p in sys.path
-               if p and not p.startswith(EDITABLE_HOOK) and not _allowed(Path(p).resolve())]
+               if p and not p.startswith(EDITABLE_HOOK) and not _allowed(p)]
     assert outside == [], "sys.path reaches outside the project's environment"
 
 
 def test_every_loaded_module_comes_from_the_environment() -> None:
     outside = sorted(f"{name}: {module.__file__}" for name, module in list(sys.modules.items())
                      if getattr(module, "__file__", None)
-                     and not _allowed(Path(module.__file__).resolve()))  # type: ignore[arg-type]
+                     and not _allowed(module.__file__))  # type: ignore[arg-type]
     assert outside == []
 
 
