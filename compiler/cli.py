@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,6 +19,10 @@ TARGETS = ("networkd", "netplan", "networkmanager", "ifupdown")
 EXIT_OK = 0
 EXIT_CHANGES = 1
 EXIT_INVALID = 2
+# What a shell reports for a command killed by SIGPIPE (128 + 13): the reader of the
+# output stopped early (`netcompile spec | head`). Not 1, which means "--check found
+# differences", nor 2, which means the spec is wrong.
+EXIT_BROKEN_PIPE = 141
 
 DESCRIPTION = """\
 Compile one declarative network spec (YAML) into the configuration files of
@@ -38,9 +43,10 @@ examples:
   netcompile --schema > netcompile.schema.json  the JSON Schema, for editors
 
 exit codes:
-  0  success (with --check: nothing would change)
-  1  --check found differences
-  2  invalid spec, a backend cannot express the spec, or bad usage
+  0    success (with --check: nothing would change)
+  1    --check found differences
+  2    invalid spec, a backend cannot express the spec, or bad usage
+  141  the reader of the output closed the pipe early (`| head`)
 
 The spec reference is in README.md; every error message is explained in
 docs/errors.md."""
@@ -75,6 +81,38 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
          err: TextIO | None = None) -> int:
     out = out or sys.stdout
     err = err or sys.stderr
+    try:
+        code = _main(argv, out, err)
+        # Flushed here, not at exit, so that a closed pipe is seen and answered below.
+        out.flush()
+        err.flush()
+        return code
+    except BrokenPipeError:
+        _silence(out, err)
+        return EXIT_BROKEN_PIPE
+
+
+def _silence(*streams: TextIO) -> None:
+    """Point each closed pipe at /dev/null: the interpreter flushes what is left in
+    its buffer at exit and would print a complaint of its own."""
+    for stream in streams:
+        try:
+            stream.flush()
+            continue  # still open
+        except BrokenPipeError:
+            pass
+        try:
+            descriptor = stream.fileno()
+        except (OSError, ValueError):
+            continue  # not a file: nothing is flushed at exit
+        null = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(null, descriptor)
+        finally:
+            os.close(null)
+
+
+def _main(argv: Sequence[str] | None, out: TextIO, err: TextIO) -> int:
     parser = _parser()
     try:
         args = parser.parse_args(argv)
@@ -82,7 +120,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
         return EXIT_OK if exit_.code == 0 else EXIT_INVALID
 
     if args.help:
-        parser.print_help(out)
+        out.write(parser.format_help())  # print_help() would swallow a closed pipe
         return EXIT_OK
     if args.version:
         from . import __version__

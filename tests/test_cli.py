@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import io
+import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -128,3 +132,38 @@ def test_prune_for_one_backend_leaves_another_backends_files(tmp_path: Path) -> 
     assert code == 1 and "stale" not in out
     assert run(spec, "--target", "networkmanager", "--root", str(tmp_path), "--prune")[0] == 0
     assert sorted(p.name for p in (tmp_path / "etc" / "systemd" / "network").iterdir()) == units
+
+
+def run_into_closed_pipe(*argv: str, closed: str = "stdout") -> subprocess.CompletedProcess[bytes]:
+    """The command as a shell pipeline runs it when the reader has already gone
+    (`netcompile spec | head -1` once head has exited): a write end whose read end
+    is closed, so the first write fails with EPIPE, every time."""
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    streams: dict[str, Any] = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE}
+    streams[closed] = write_end
+    try:
+        return subprocess.run([sys.executable, "-m", "netcompile", *argv], **streams,
+                              timeout=60, check=False)
+    finally:
+        os.close(write_end)
+
+
+@pytest.mark.parametrize("argv", [[SEED], [SEED, "--target", "all"], ["--help"]],
+                         ids=["networkd", "all", "help"])
+def test_a_closed_stdout_exits_141_without_a_traceback(argv: list[str]) -> None:
+    done = run_into_closed_pipe(*argv)
+    assert (done.returncode, done.stderr) == (141, b"")
+
+
+def test_a_closed_pipe_under_check_is_not_reported_as_differences(tmp_path: Path) -> None:
+    done = run_into_closed_pipe(SEED, "--root", str(tmp_path), "--check")
+    assert (done.returncode, done.stderr) == (141, b"")
+    assert not any(tmp_path.iterdir()), "--check writes nothing"
+
+
+def test_a_closed_stderr_exits_141_without_a_traceback(tmp_path: Path) -> None:
+    spec = tmp_path / "bad.yaml"
+    spec.write_text("version: 1\ninterfaces:\n  eth0:\n    mtu: 10\n")
+    done = run_into_closed_pipe(str(spec), closed="stderr")
+    assert (done.returncode, done.stdout) == (141, b"")
