@@ -9,11 +9,12 @@ record positions keyed by the path of each value.
 from __future__ import annotations
 
 import datetime
+import errno
 import functools
 import io
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
 
 from .errors import Diagnostic, Location, SpecError
 
@@ -76,14 +77,42 @@ class LoadedSpec:
 
 def load_file(path: str, display_name: str | None = None) -> LoadedSpec:
     name = display_name or path
+    return load_bytes(read_file(path, name), name)
+
+
+def read_file(path: str, name: str | None = None) -> bytes:
+    """The spec's bytes, read once and at most one byte past the limit (enough to
+    say it is too large): a FIFO, /dev/zero or a huge sparse file costs no more."""
     try:
         with open(path, "rb") as stream:
-            raw = stream.read(MAX_BYTES + 1)
+            return read_stream(stream, name or path)
     except OSError as error:
-        raise SpecError([Diagnostic(Location(name, 1, 1), "",
-                                    f"cannot read the spec: {error.strerror}",
-                                    "check the path and its permissions")]) from None
-    return load_bytes(raw, name)
+        raise _unreadable(name or path, error) from None
+
+
+def read_stream(stream: BinaryIO | None, name: str) -> bytes:
+    """Like read_file, from an open stream (standard input; None where the process
+    has none); short reads from a pipe are read on until the end or the limit."""
+    if stream is None:
+        raise _unreadable(name, OSError(errno.EBADF, "standard input is closed"))
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        while size <= MAX_BYTES:
+            chunk = stream.read(MAX_BYTES + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as error:
+        raise _unreadable(name, error) from None
+    return b"".join(chunks)
+
+
+def _unreadable(name: str, error: OSError) -> SpecError:
+    return SpecError([Diagnostic(Location(name, 1, 1), "",
+                                 f"cannot read the spec: {error.strerror or error}",
+                                 "check the path and its permissions")])
 
 
 def load_bytes(raw: bytes, name: str) -> LoadedSpec:
