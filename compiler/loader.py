@@ -12,6 +12,7 @@ import datetime
 import errno
 import functools
 import io
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
@@ -32,13 +33,16 @@ _PLAIN = "tag:netcompile,2024:plain"
 _STR_TAG = "tag:yaml.org,2002:str"
 _MAP_TAG = "tag:yaml.org,2002:map"
 _SEQ_TAG = "tag:yaml.org,2002:seq"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
 # The YAML 1.2 core schema; anything else plain is a string.
 _NULL = re.compile(r"~|null|Null|NULL|")
 _BOOL = re.compile(r"true|True|TRUE|false|False|FALSE")
 _INT = re.compile(r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+")
 _FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?"
                     r"|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)")
-_PLAIN_KEY = re.compile(r"[A-Za-z0-9_@+=.:/-]{1,64}")
+# Keys shown bare in key paths; any other key is quoted there (see _dotted).
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_@+=-]{1,40}")
+_QUOTED_KEY_LIMIT = 40
 _DATE = re.compile(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([Tt ]|$)")
 # Every text the five patterns above can match starts with one of these (or is empty).
 _SPECIAL_STARTS = frozenset("~nNtTfF+-.0123456789")
@@ -330,6 +334,15 @@ class _Builder:
                                                "a mapping key must be a plain value",
                                                "use a string as the key"))
             return None
+        if node.value == "<<" and (node.ctag is self.plain_tag or str(node.tag) == _MERGE_TAG):
+            # Read as a plain key, `<<` would only be an "unknown key", and the keys it
+            # was meant to bring in would be reported missing.
+            self.diagnostics.append(Diagnostic(
+                self._where(node), _dotted((*path, "<<")),
+                "YAML merge keys (`<<`) are not supported",
+                "write the keys out in this mapping; aliases of whole values, such as "
+                "`key: *anchor`, still work"))
+            return None
         value = self._scalar(node, path)
         if value is None:
             self.diagnostics.append(Diagnostic(self._where(node), _dotted(path),
@@ -394,17 +407,24 @@ def _short(tag: str) -> str:
 
 
 def _dotted(path: Path) -> str:
-    """`interfaces.eth0.routes[1].via` for error messages; an odd key shows quoted
-    (`interfaces['eth0\\n']`) so that it cannot garble the message."""
+    """The key path for messages: `interfaces.eth0.routes[1].via`. A key that is not
+    a plain name (a dot, a slash, a space, a quote...) is written in double quotes
+    with JSON escapes, `tables."a.b"` or `interfaces."eth0\\n"`, so that a path reads
+    one way only and no key can garble the message; a long key is cut short."""
     text = ""
     for part in path:
         if isinstance(part, int):
             text += f"[{part}]"
-        elif not _PLAIN_KEY.fullmatch(part):
-            text += f"[{shown(part)}]"
-        else:
-            text += f".{part}" if text else part
+            continue
+        name = part if _PLAIN_KEY.fullmatch(part) else _quoted_key(part)
+        text += f".{name}" if text else name
     return text
+
+
+def _quoted_key(key: str) -> str:
+    if len(key) > _QUOTED_KEY_LIMIT:
+        return json.dumps(key[:_QUOTED_KEY_LIMIT])[:-1] + '..."'
+    return json.dumps(key)
 
 
 dotted = _dotted

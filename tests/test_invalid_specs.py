@@ -4,6 +4,7 @@ in order. The command line must exit 2 and write nothing."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -44,3 +45,18 @@ def test_invalid_spec_exits_2_and_writes_nothing(spec: Path, tmp_path: Path, cap
 
 def test_corpus_is_not_empty() -> None:
     assert len(CORPUS) >= 20
+
+
+@pytest.mark.parametrize(("key", "path"), [
+    ("a.b", 'tables."a.b"'),
+    ("a/b", 'tables."a/b"'),
+    ('a"b', r'tables."a\"b"'),
+    ("a\nb", r'tables."a\nb"'),
+    ("a\u202eb", r'tables."a\u202eb"'),
+    ("x" * 50, 'tables."' + "x" * 40 + '..."'),
+], ids=repr)
+def test_key_paths_quote_keys_that_are_not_plain_names(key: str, path: str) -> None:
+    spec = {"version": 1, "tables": {key: 100}, "interfaces": {"eth0": {"dhcp4": True}}}
+    with pytest.raises(netcompile.SpecError) as caught:
+        netcompile.load_network(json.dumps(spec).encode(), "spec.yaml")
+    assert [d.path for d in caught.value.diagnostics] == [path]
