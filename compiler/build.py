@@ -322,11 +322,16 @@ class _Builder:
             self.error((*path, "table"), "an uplink needs its own table, not main",
                        "define a table under `tables:` for this uplink")
             return None
-        if not raw.get("addresses"):
+        # Without addresses, one error: a missing gateway would be no news, and it
+        # sorted first.
+        if not raw.get("addresses") and (raw.get("dhcp4") or raw.get("dhcp6")):
+            self.error(path, "an uplink cannot take its address from DHCP",
+                       f"give {base[-1]} static `addresses:` and `gateways:`, or drop "
+                       "`uplink:`; spec version 1 has no DHCP uplinks", key=True)
+        elif not raw.get("addresses"):
             self.error(path, "an uplink needs at least one static address",
-                       "add `addresses:`; DHCP uplinks are not supported in spec version 1",
-                       key=True)
-        if not raw.get("gateways"):
+                       "add `addresses:` and `gateways:`", key=True)
+        elif not raw.get("gateways"):
             self.error(path, "an uplink needs a gateway for its default route",
                        "add `gateways:`", key=True)
         if table is None:
