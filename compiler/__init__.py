@@ -13,9 +13,14 @@ something), both subclasses of `NetcompileError`.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from .errors import NetcompileError, SpecError, UnsupportedError, UnsupportedErrors
 from .model import Network
 from .output import OutputFile
+
+if TYPE_CHECKING:
+    from .loader import LoadedSpec
 
 __version__ = "0.1.0"
 
@@ -36,21 +41,26 @@ __all__ = [
 
 def load_network(data: bytes, name: str) -> Network:
     """Validate spec bytes and return the model with every intent expanded."""
-    from . import build, passes, schema
     from .loader import load_bytes
 
-    spec = load_bytes(data, name)
-    schema.validate(spec)
-    return passes.expand(build.build(spec))
+    return _model(load_bytes(data, name))
 
 
 def build_network(path: str) -> Network:
     """Like load_network, for a file; errors name the file as given."""
-    from . import build, passes, schema
     from .loader import load_file
 
-    spec = load_file(path)
-    schema.validate(spec)
+    return _model(load_file(path))
+
+
+def _model(spec: LoadedSpec) -> Network:
+    from . import build, passes, recovery, schema
+
+    violations = schema.check(spec)
+    if violations.diagnostics:
+        # All errors at once: the builder's findings in the schema-valid rest too.
+        raise SpecError([*violations.diagnostics,
+                         *recovery.further_errors(spec, violations)])
     return passes.expand(build.build(spec))
 
 

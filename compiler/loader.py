@@ -74,9 +74,33 @@ class Positions:
 
 
 @dataclass(frozen=True, slots=True)
+class LeftOut:
+    """The parts of an invalid spec that the builder is not shown, because the schema
+    has reported them already (recovery.py). The interfaces and tables named here
+    exist in the spec: a reference to one is not an error. Checks that need the
+    whole host are skipped unless it is `complete`."""
+
+    interfaces: frozenset[str] = frozenset()
+    tables: frozenset[str] = frozenset()
+    every_table: bool = False  # `tables:` itself was invalid
+
+    @property
+    def complete(self) -> bool:
+        return not (self.interfaces or self.tables or self.every_table)
+
+    def has_interface(self, name: str) -> bool:
+        return name in self.interfaces
+
+    def has_table(self, name: str) -> bool:
+        return self.every_table or name in self.tables
+
+
+@dataclass(frozen=True, slots=True)
 class LoadedSpec:
     data: Any
     positions: Positions
+    # Empty but for the schema-valid part of an invalid spec (recovery.py).
+    left_out: LeftOut = LeftOut()
 
 
 def load_file(path: str, display_name: str | None = None) -> LoadedSpec:
