@@ -217,12 +217,16 @@ def _output(args: argparse.Namespace, files: list[OutputFile], targets: Sequence
                 out.write("\n")
         return EXIT_OK
 
+    from .rootdir import RefusedPath
     from .writer import changes, unified_diff, write_tree
 
     root = Path(args.root)
     if args.check:
         try:
             pending = changes(root, files, targets)
+        except RefusedPath as error:
+            err.write(f"netcompile: error: {error}\n")
+            return EXIT_INVALID
         except OSError as error:
             err.write(f"netcompile: error: reading under {root} failed: {error}\n")
             return EXIT_INVALID
@@ -230,6 +234,9 @@ def _output(args: argparse.Namespace, files: list[OutputFile], targets: Sequence
         return EXIT_CHANGES if pending else EXIT_OK
     try:
         done = write_tree(root, files, targets, prune=args.prune)
+    except RefusedPath as error:
+        err.write(f"netcompile: error: {error}; nothing was changed\n")
+        return EXIT_INVALID
     except OSError as error:
         from .writer import IncompleteRollback
 

@@ -18,7 +18,9 @@ def test_one_syncfs_per_file_system_instead_of_an_fsync_per_file(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     synced: list[Path] = []
     fsynced: list[int] = []
-    monkeypatch.setattr(writer, "_syncfs", lambda d: synced.append(d) or True)
+    # The writer hands syncfs a descriptor of the directory: which one it is open on.
+    monkeypatch.setattr(writer, "_syncfs",
+                        lambda d: synced.append(Path(os.readlink(f"/proc/self/fd/{d}"))) or True)
     real_fsync = os.fsync
     monkeypatch.setattr(os, "fsync", lambda fd: (fsynced.append(fd), real_fsync(fd)))
     writer.write_tree(tmp_path, FILES, ["networkd"])
@@ -39,4 +41,8 @@ def test_without_syncfs_every_staged_file_is_fsynced(
 
 
 def test_syncfs_is_available_here(tmp_path: Path) -> None:
-    assert writer._syncfs(tmp_path) is True
+    descriptor = os.open(tmp_path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        assert writer._syncfs(descriptor) is True
+    finally:
+        os.close(descriptor)
