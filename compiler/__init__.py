@@ -102,7 +102,11 @@ def compile_file(path: str, target: str) -> list[OutputFile]:
 
 
 def _compile(loaded: LoadedSpec) -> Spec:
-    from . import build, passes, schema
+    from . import build, passes, recovery, schema
 
-    schema.validate(loaded)
+    violations = schema.check(loaded)
+    if violations.diagnostics:
+        # All errors at once: the builder's findings in the schema-valid rest too.
+        raise SpecError([*violations.diagnostics,
+                         *recovery.further_errors(loaded, violations)])
     return Spec(passes.expand(build.build(loaded)), build.render_options(loaded))

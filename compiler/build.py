@@ -94,6 +94,8 @@ class _Builder:
         # and the network and broadcast addresses of its IPv4 prefixes.
         self.own_addresses: dict[IPAddress, Location] = {}
         self.not_hosts: dict[IPAddress, str] = {}
+        # Parts of an invalid spec the schema has reported already (recovery.py).
+        self.left_out = spec.left_out
 
     # -- reporting -----------------------------------------------------------------
     def at(self, path: Path) -> Location:
@@ -141,6 +143,8 @@ class _Builder:
         if ref == "main":
             return MAIN_TABLE
         if ref not in self.tables:
+            if self.left_out.has_table(ref):
+                return None
             names = sorted(self.tables)
             known = ", ".join(names[:8]) + (f" and {len(names) - 8} more"
                                              if len(names) > 8 else "") or "none are defined"
@@ -164,7 +168,8 @@ class _Builder:
         routes = [route for name, raw in raw_interfaces.items()
                   for route in self.build_routes(by_name[name], raw.get("routes", []))]
         rules = [rule for index, raw in enumerate(self.data.get("rules", []))
-                 if (rule := self.build_rule(index, raw, by_name)) is not None]
+                 if raw is not None  # left out (recovery.py)
+                 and (rule := self.build_rule(index, raw, by_name)) is not None]
         self.check_uplinks(interfaces)
         if self.diagnostics:
             raise SpecError(self.diagnostics)
@@ -242,8 +247,9 @@ class _Builder:
                 if member == name:
                     self.error(path, f"{name} cannot be a member of itself")
                 elif member not in raw_interfaces:
-                    self.error(path, f"unknown interface {member!r}",
-                               "declare it under `interfaces:`")
+                    if not self.left_out.has_interface(member):
+                        self.error(path, f"unknown interface {member!r}",
+                                   "declare it under `interfaces:`")
                 elif member in controllers:
                     self.error(path, f"{member} is already a member of {controllers[member]}",
                                "an interface can belong to one bond or bridge only")
@@ -366,11 +372,16 @@ class _Builder:
             self.error((*path, "table"), "an uplink needs its own table, not main",
                        "define a table under `tables:` for this uplink")
             return None
-        if not raw.get("addresses"):
+        # Without addresses, one error: a missing gateway would be no news, and it
+        # sorted first.
+        if not raw.get("addresses") and (raw.get("dhcp4") or raw.get("dhcp6")):
+            self.error(path, "an uplink cannot take its address from DHCP",
+                       f"give {base[-1]} static `addresses:` and `gateways:`, or drop "
+                       "`uplink:`; spec version 1 has no DHCP uplinks", key=True)
+        elif not raw.get("addresses"):
             self.error(path, "an uplink needs at least one static address",
-                       "add `addresses:`; DHCP uplinks are not supported in spec version 1",
-                       key=True)
-        if not raw.get("gateways"):
+                       "add `addresses:` and `gateways:`", key=True)
+        elif not raw.get("gateways"):
             self.error(path, "an uplink needs a gateway for its default route",
                        "add `gateways:`", key=True)
         if table is None:
@@ -433,8 +444,9 @@ class _Builder:
             self.error((*path, "link"), "a VLAN cannot sit on itself")
             ok = False
         elif link not in interfaces:
-            self.error((*path, "link"), f"unknown interface {link!r}",
-                       "declare the parent under `interfaces:`")
+            if not self.left_out.has_interface(link):
+                self.error((*path, "link"), f"unknown interface {link!r}",
+                           "declare the parent under `interfaces:`")
             ok = False
         return VlanOptions(vlan_id, link) if ok else None
 
@@ -480,9 +492,12 @@ class _Builder:
                 else:
                     seen[address.address.ip] = address
 
-    def build_routes(self, interface: Interface, raws: list[dict[str, Any]]) -> list[Route]:
+    def build_routes(self, interface: Interface,
+                     raws: list[dict[str, Any] | None]) -> list[Route]:
         routes = []
         for index, raw in enumerate(raws):
+            if raw is None:
+                continue  # left out (recovery.py)
             path: Path = ("interfaces", interface.name, "routes", index)
             gateway = self.address((*path, "via"), raw["via"]) if "via" in raw else None
             source = self.address((*path, "source"), raw["source"]) if "source" in raw else None
@@ -515,7 +530,8 @@ class _Builder:
                            f"{interface.name}'s prefixes",
                            "fix the address, or set `on_link: true` if the gateway is "
                            "reachable on the link anyway")
-            if source is not None and source not in self.host_addresses:
+            if (source is not None and source not in self.host_addresses
+                    and self.left_out.complete):
                 self.error((*path, "source"), f"preferred source {source} is not an address "
                            "of this host", "use one of the host's own addresses")
             family_of: Family = 4 if destination.version == 4 else 6
@@ -549,7 +565,8 @@ class _Builder:
                        "add `family: ipv4` or `family: ipv6`", key=True)
             return None
         for key in ("iif", "oif"):
-            if key in raw and raw[key] not in interfaces:
+            if (key in raw and raw[key] not in interfaces
+                    and not self.left_out.has_interface(raw[key])):
                 self.error((*path, key), f"unknown interface {raw[key]!r}",
                            "declare it under `interfaces:`")
         fwmark, fwmask = self.fwmark((*path, "fwmark"), raw.get("fwmark"))
@@ -596,7 +613,7 @@ class _Builder:
                 "mark one uplink with `default: true`"))
         uplinks = [i for i in interfaces if i.uplink is not None]
         plain_gateways = [i for i in interfaces if i.uplink is None and i.gateways]
-        if uplinks and not defaults and not plain_gateways:
+        if uplinks and not defaults and not plain_gateways and self.left_out.complete:
             first = uplinks[0]
             assert first.uplink is not None
             self.diagnostics.append(Diagnostic(

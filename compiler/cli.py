@@ -5,19 +5,28 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, BinaryIO, TextIO
 
 from .backends import NAMES as TARGETS
 
 if TYPE_CHECKING:
     from .output import OutputFile
 
+# `-` as the spec reads standard input; errors then name it so.
+STDIN = "-"
+STDIN_NAME = "<stdin>"
+
 EXIT_OK = 0
 EXIT_CHANGES = 1
 EXIT_INVALID = 2
+# What a shell reports for a command killed by SIGPIPE (128 + 13): the reader of the
+# output stopped early (`netcompile spec | head`). Not 1, which means "--check found
+# differences", nor 2, which means the spec is wrong.
+EXIT_BROKEN_PIPE = 141
 
 DESCRIPTION = """\
 Compile one declarative network spec (YAML) into the configuration files of
@@ -35,12 +44,14 @@ examples:
   netcompile spec.yaml --target all --root /    install every backend's files
   netcompile spec.yaml --root image/ --check    exit 1 if image/ is out of date
   netcompile spec.yaml --validate               only check the spec
+  generate-spec | netcompile - --root image/    read the spec from standard input
   netcompile --schema > netcompile.schema.json  the JSON Schema, for editors
 
 exit codes:
-  0  success (with --check: nothing would change)
-  1  --check found differences
-  2  invalid spec, a backend cannot express the spec, or bad usage
+  0    success (with --check: nothing would change)
+  1    --check found differences
+  2    invalid spec, a backend cannot express the spec, or bad usage
+  141  the reader of the output closed the pipe early (`| head`)
 
 The spec reference is in README.md; every error message is explained in
 docs/errors.md."""
@@ -51,11 +62,12 @@ def _parser() -> argparse.ArgumentParser:
         prog="netcompile", description=DESCRIPTION, epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter, add_help=False)
     parser.add_argument("-h", "--help", action="store_true", help="show this help and exit")
-    parser.add_argument("spec", nargs="?", help="the spec file (YAML)")
+    parser.add_argument("spec", nargs="?",
+                        help="the spec file (YAML); `-` reads it from standard input")
     parser.add_argument("-t", "--target", choices=(*TARGETS, "all"), default="networkd",
                         help="backend to compile for (default: networkd); `all` renders "
                         "every backend")
-    parser.add_argument("-r", "--root", type=Path, metavar="DIR",
+    parser.add_argument("-r", "--root", metavar="DIR",
                         help="write the files under DIR at their real paths")
     parser.add_argument("--check", action="store_true",
                         help="with --root: write nothing, print a unified diff, exit 1 "
@@ -72,9 +84,42 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
-         err: TextIO | None = None) -> int:
+         err: TextIO | None = None, stdin: BinaryIO | None = None) -> int:
     out = out or sys.stdout
     err = err or sys.stderr
+    try:
+        code = _main(argv, out, err, stdin)
+        # Flushed here, not at exit, so that a closed pipe is seen and answered below.
+        out.flush()
+        err.flush()
+        return code
+    except BrokenPipeError:
+        _silence(out, err)
+        return EXIT_BROKEN_PIPE
+
+
+def _silence(*streams: TextIO) -> None:
+    """Point each closed pipe at /dev/null: the interpreter flushes what is left in
+    its buffer at exit and would print a complaint of its own."""
+    for stream in streams:
+        try:
+            stream.flush()
+            continue  # still open
+        except BrokenPipeError:
+            pass
+        try:
+            descriptor = stream.fileno()
+        except (OSError, ValueError):
+            continue  # not a file: nothing is flushed at exit
+        null = os.open(os.devnull, os.O_WRONLY)
+        try:
+            os.dup2(null, descriptor)
+        finally:
+            os.close(null)
+
+
+def _main(argv: Sequence[str] | None, out: TextIO, err: TextIO,
+          stdin: BinaryIO | None) -> int:
     parser = _parser()
     try:
         args = parser.parse_args(argv)
@@ -82,7 +127,7 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
         return EXIT_OK if exit_.code == 0 else EXIT_INVALID
 
     if args.help:
-        parser.print_help(out)
+        out.write(parser.format_help())  # print_help() would swallow a closed pipe
         return EXIT_OK
     if args.version:
         from . import __version__
@@ -101,39 +146,59 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
     if (args.check or args.prune) and args.root is None:
         err.write("netcompile: error: --check and --prune need --root DIR\n")
         return EXIT_INVALID
+    if args.root == "":
+        # Path("") is the current directory: an unset variable in `--root "$IMAGE"`
+        # must not install into wherever the command happens to run.
+        err.write("netcompile: error: --root needs a directory, not an empty string "
+                  "(write --root . to mean the current directory)\n")
+        return EXIT_INVALID
     # One short-lived compile allocates tens of thousands of objects and makes
     # almost no cycles: the collector's passes over them were a tenth of the time.
     gc.disable()
     try:
-        return _run(args, out, err)
+        return _run(args, out, err, stdin)
     finally:
         gc.enable()
 
 
-def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from . import load_spec, render
+def _run(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: BinaryIO | None) -> int:
+    from dataclasses import replace
+
+    from . import load_spec_bytes, render
     from .errors import NetcompileError, SpecError, UnsupportedErrors
+    from .loader import read_file, read_stream
 
     targets = TARGETS if args.target == "all" else (args.target,)
+    from_stdin = args.spec == STDIN
+    name = STDIN_NAME if from_stdin else args.spec
+    # The spec is read once, within the loader's size limit; error messages quote
+    # their lines from this buffer, never from the file again.
+    data = b""
     try:
-        spec = load_spec(args.spec)
+        data = (read_stream(stdin or getattr(sys.stdin, "buffer", None), name) if from_stdin
+                else read_file(name))
+        spec = load_spec_bytes(data, name)
         network = spec.network
+        if from_stdin:
+            network = replace(network, source_name="standard input")
         if args.validate:
-            out.write(f"{args.spec}: valid: {len(network.interfaces)} interfaces, "
+            out.write(f"{name}: valid: {len(network.interfaces)} interfaces, "
                       f"{len(network.routes)} routes, {len(network.rules)} rules\n")
             return EXIT_OK
         files = _merge([f for target in targets for f in render(network, target, spec.options)])
     except SpecError as error:
+        lines = _source_lines(data)
         for diagnostic in error.diagnostics:
             err.write(_format_located(str(diagnostic), diagnostic.where.line,
-                                      diagnostic.where.column, args.spec))
+                                      diagnostic.where.column, lines))
         err.write(f"netcompile: {len(error.diagnostics)} error"
                   f"{'s' if len(error.diagnostics) != 1 else ''}; nothing was written\n")
         return EXIT_INVALID
     except UnsupportedErrors as error:
+        lines = _source_lines(data)
         for problem in error.errors:
             err.write(_format_located(str(problem), problem.where.line, problem.where.column,
-                                      args.spec))
+                                      lines))
         err.write("netcompile: the spec asks for something this backend cannot express; "
                   "nothing was written\n")
         return EXIT_INVALID
@@ -141,6 +206,11 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         err.write(f"netcompile: error: {error}\n")
         return EXIT_INVALID
 
+    return _output(args, files, targets, out, err)
+
+
+def _output(args: argparse.Namespace, files: list[OutputFile], targets: Sequence[str],
+            out: TextIO, err: TextIO) -> int:
     if args.root is None:
         for f in files:
             out.write(f"# ==> {f.path} (mode {f.mode:04o}) <==\n{f.content}")
@@ -148,33 +218,41 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
                 out.write("\n")
         return EXIT_OK
 
+    from .rootdir import RefusedPath
     from .writer import changes, unified_diff, write_tree
 
+    root = Path(args.root)
     if args.check:
         try:
-            pending = changes(args.root, files, targets)
+            pending = changes(root, files, targets)
+        except RefusedPath as error:
+            err.write(f"netcompile: error: {error}\n")
+            return EXIT_INVALID
         except OSError as error:
-            err.write(f"netcompile: error: reading under {args.root} failed: {error}\n")
+            err.write(f"netcompile: error: reading under {root} failed: {error}\n")
             return EXIT_INVALID
         out.write(unified_diff(pending))
         return EXIT_CHANGES if pending else EXIT_OK
     try:
-        done = write_tree(args.root, files, targets, prune=args.prune)
+        done = write_tree(root, files, targets, prune=args.prune)
+    except RefusedPath as error:
+        err.write(f"netcompile: error: {error}; nothing was changed\n")
+        return EXIT_INVALID
     except OSError as error:
         from .writer import IncompleteRollback
 
         outcome = ("some files could not be put back" if isinstance(error, IncompleteRollback)
                    else "nothing was changed")
-        err.write(f"netcompile: error: writing under {args.root} failed: {error}; "
+        err.write(f"netcompile: error: writing under {root} failed: {error}; "
                   f"{outcome}\n")
         return EXIT_INVALID
     for change in done:
         if change.kind != "stale":
-            out.write(f"{change.kind:7} {args.root / change.path}\n")
+            out.write(f"{change.kind:7} {root / change.path}\n")
         elif args.prune:
-            out.write(f"removed {args.root / change.path}\n")
+            out.write(f"removed {root / change.path}\n")
         else:
-            err.write(f"netcompile: stale: {args.root / change.path} is no longer produced "
+            err.write(f"netcompile: stale: {root / change.path} is no longer produced "
                       "(remove it with --prune)\n")
     return EXIT_OK
 
@@ -192,19 +270,18 @@ def _merge(files: list[OutputFile]) -> list[OutputFile]:
     return sorted(by_path.values(), key=lambda f: f.path)
 
 
-def _format_located(message: str, line: int, column: int, spec: str) -> str:
+def _source_lines(data: bytes) -> list[str]:
+    """The spec's lines as the loader numbers them (a byte-order mark dropped)."""
+    text = data.decode("utf-8", errors="replace").removeprefix("\ufeff")
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
+def _format_located(message: str, line: int, column: int, lines: Sequence[str]) -> str:
     """The message, then the spec line and a caret under the column (netplan style)."""
-    try:
-        with open(spec, encoding="utf-8", errors="replace") as stream:
-            for number, text in enumerate(stream, start=1):
-                if number == line:
-                    source = text.rstrip("\n")
-                    break
-            else:
-                return f"{message}\n"
-    except OSError:
+    if not 1 <= line <= len(lines):
         return f"{message}\n"
-    if len(source) > 200:
+    source = lines[line - 1]
+    if not source or len(source) > 200:
         return f"{message}\n"
     # The line is echoed to a terminal: a control character in it (the very error
     # being reported, perhaps) must not reach it as an escape sequence.

@@ -9,11 +9,13 @@ record positions keyed by the path of each value.
 from __future__ import annotations
 
 import datetime
+import errno
 import functools
 import io
+import json
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, BinaryIO
 
 from .errors import Diagnostic, Location, SpecError
 
@@ -31,13 +33,16 @@ _PLAIN = "tag:netcompile,2024:plain"
 _STR_TAG = "tag:yaml.org,2002:str"
 _MAP_TAG = "tag:yaml.org,2002:map"
 _SEQ_TAG = "tag:yaml.org,2002:seq"
+_MERGE_TAG = "tag:yaml.org,2002:merge"
 # The YAML 1.2 core schema; anything else plain is a string.
 _NULL = re.compile(r"~|null|Null|NULL|")
 _BOOL = re.compile(r"true|True|TRUE|false|False|FALSE")
 _INT = re.compile(r"[-+]?[0-9]+|0o[0-7]+|0x[0-9a-fA-F]+")
 _FLOAT = re.compile(r"[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?"
                     r"|[-+]?\.(inf|Inf|INF)|\.(nan|NaN|NAN)")
-_PLAIN_KEY = re.compile(r"[A-Za-z0-9_@+=.:/-]{1,64}")
+# Keys shown bare in key paths; any other key is quoted there (see _dotted).
+_PLAIN_KEY = re.compile(r"[A-Za-z0-9_@+=-]{1,40}")
+_QUOTED_KEY_LIMIT = 40
 _DATE = re.compile(r"[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}([Tt ]|$)")
 # Every text the five patterns above can match starts with one of these (or is empty).
 _SPECIAL_STARTS = frozenset("~nNtTfF+-.0123456789")
@@ -69,21 +74,73 @@ class Positions:
 
 
 @dataclass(frozen=True, slots=True)
+class LeftOut:
+    """The parts of an invalid spec that the builder is not shown, because the schema
+    has reported them already (recovery.py). The interfaces and tables named here
+    exist in the spec: a reference to one is not an error. Checks that need the
+    whole host are skipped unless it is `complete`."""
+
+    interfaces: frozenset[str] = frozenset()
+    tables: frozenset[str] = frozenset()
+    every_table: bool = False  # `tables:` itself was invalid
+
+    @property
+    def complete(self) -> bool:
+        return not (self.interfaces or self.tables or self.every_table)
+
+    def has_interface(self, name: str) -> bool:
+        return name in self.interfaces
+
+    def has_table(self, name: str) -> bool:
+        return self.every_table or name in self.tables
+
+
+@dataclass(frozen=True, slots=True)
 class LoadedSpec:
     data: Any
     positions: Positions
+    # Empty but for the schema-valid part of an invalid spec (recovery.py).
+    left_out: LeftOut = LeftOut()
 
 
 def load_file(path: str, display_name: str | None = None) -> LoadedSpec:
     name = display_name or path
+    return load_bytes(read_file(path, name), name)
+
+
+def read_file(path: str, name: str | None = None) -> bytes:
+    """The spec's bytes, read once and at most one byte past the limit (enough to
+    say it is too large): a FIFO, /dev/zero or a huge sparse file costs no more."""
     try:
         with open(path, "rb") as stream:
-            raw = stream.read(MAX_BYTES + 1)
+            return read_stream(stream, name or path)
     except OSError as error:
-        raise SpecError([Diagnostic(Location(name, 1, 1), "",
-                                    f"cannot read the spec: {error.strerror}",
-                                    "check the path and its permissions")]) from None
-    return load_bytes(raw, name)
+        raise _unreadable(name or path, error) from None
+
+
+def read_stream(stream: BinaryIO | None, name: str) -> bytes:
+    """Like read_file, from an open stream (standard input; None where the process
+    has none); short reads from a pipe are read on until the end or the limit."""
+    if stream is None:
+        raise _unreadable(name, OSError(errno.EBADF, "standard input is closed"))
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        while size <= MAX_BYTES:
+            chunk = stream.read(MAX_BYTES + 1 - size)
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+    except OSError as error:
+        raise _unreadable(name, error) from None
+    return b"".join(chunks)
+
+
+def _unreadable(name: str, error: OSError) -> SpecError:
+    return SpecError([Diagnostic(Location(name, 1, 1), "",
+                                 f"cannot read the spec: {error.strerror or error}",
+                                 "check the path and its permissions")])
 
 
 def load_bytes(raw: bytes, name: str) -> LoadedSpec:
@@ -301,6 +358,15 @@ class _Builder:
                                                "a mapping key must be a plain value",
                                                "use a string as the key"))
             return None
+        if node.value == "<<" and (node.ctag is self.plain_tag or str(node.tag) == _MERGE_TAG):
+            # Read as a plain key, `<<` would only be an "unknown key", and the keys it
+            # was meant to bring in would be reported missing.
+            self.diagnostics.append(Diagnostic(
+                self._where(node), _dotted((*path, "<<")),
+                "YAML merge keys (`<<`) are not supported",
+                "write the keys out in this mapping; aliases of whole values, such as "
+                "`key: *anchor`, still work"))
+            return None
         value = self._scalar(node, path)
         if value is None:
             self.diagnostics.append(Diagnostic(self._where(node), _dotted(path),
@@ -365,17 +431,24 @@ def _short(tag: str) -> str:
 
 
 def _dotted(path: Path) -> str:
-    """`interfaces.eth0.routes[1].via` for error messages; an odd key shows quoted
-    (`interfaces['eth0\\n']`) so that it cannot garble the message."""
+    """The key path for messages: `interfaces.eth0.routes[1].via`. A key that is not
+    a plain name (a dot, a slash, a space, a quote...) is written in double quotes
+    with JSON escapes, `tables."a.b"` or `interfaces."eth0\\n"`, so that a path reads
+    one way only and no key can garble the message; a long key is cut short."""
     text = ""
     for part in path:
         if isinstance(part, int):
             text += f"[{part}]"
-        elif not _PLAIN_KEY.fullmatch(part):
-            text += f"[{shown(part)}]"
-        else:
-            text += f".{part}" if text else part
+            continue
+        name = part if _PLAIN_KEY.fullmatch(part) else _quoted_key(part)
+        text += f".{name}" if text else name
     return text
+
+
+def _quoted_key(key: str) -> str:
+    if len(key) > _QUOTED_KEY_LIMIT:
+        return json.dumps(key[:_QUOTED_KEY_LIMIT])[:-1] + '..."'
+    return json.dumps(key)
 
 
 dotted = _dotted

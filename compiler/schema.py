@@ -7,6 +7,7 @@ import functools
 import json
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from .addresses import parse_address, parse_interface
@@ -92,16 +93,46 @@ def is_valid(data: Any) -> bool:
     return _fast_check()(data)
 
 
-def validate(spec: LoadedSpec) -> None:
-    """Raise SpecError with every schema violation, in source order. A valid spec is
-    accepted by the fast check alone; jsonschema runs only to word what is wrong."""
+@dataclass(frozen=True, slots=True)
+class Violations:
+    """Every schema violation of a spec, worded, and where each one lies: the values
+    at fault, and the keys the spec language does not have (which nothing reads)."""
+
+    diagnostics: tuple[Diagnostic, ...] = ()
+    wrong: tuple[Path, ...] = ()
+    unknown: tuple[Path, ...] = ()
+
+
+def check(spec: LoadedSpec) -> Violations:
+    """A valid spec is accepted by the fast check alone; jsonschema runs only to
+    word what is wrong."""
     if is_valid(spec.data):
-        return
+        return Violations()
     diagnostics: list[Diagnostic] = []
+    wrong: list[Path] = []
+    unknown: list[Path] = []
     for error in _validator().iter_errors(spec.data):
         diagnostics.extend(_describe(error, spec))
+        path: Path = tuple(error.absolute_path)
+        if "propertyNames" in error.absolute_schema_path:
+            wrong.append((*path, error.instance))  # the key's name is at fault
+        elif error.validator == "additionalProperties" and isinstance(error.instance, dict):
+            known = error.schema.get("properties", {})
+            unknown.extend((*path, key) for key in error.instance if key not in known)
+        elif error.validator == "required":
+            # The missing key's own path: what holds it is judged by what it is.
+            missing = error.message.split("'")[1] if "'" in error.message else ""
+            wrong.append((*path, missing) if missing else path)
+        else:
+            wrong.append(path)
+    return Violations(tuple(_unique(diagnostics)), tuple(wrong), tuple(unknown))
+
+
+def validate(spec: LoadedSpec) -> None:
+    """Raise SpecError with every schema violation, in source order."""
+    diagnostics = check(spec).diagnostics
     if diagnostics:
-        raise SpecError(_unique(diagnostics))
+        raise SpecError(diagnostics)
 
 
 def _unique(diagnostics: list[Diagnostic]) -> list[Diagnostic]:

@@ -4,6 +4,7 @@ in order. The command line must exit 2 and write nothing."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ from tests.corpus import STATED, at_or_inside, expected_errors, places
 
 CORPUS = sorted((Path(__file__).parent / "specs" / "invalid").glob("*.yaml"))
 # Specs that the loader refuses (broken YAML): their errors name no key to check.
-UNLOADABLE = {"duplicate-key", "empty", "not-a-mapping", "tabs"}
+UNLOADABLE = {"duplicate-key", "empty", "merge-key", "not-a-mapping", "tabs"}
 # A stated location that is not the place its path names: the caret stands under
 # `uplink:` while the message is about its `default:`.
 MISPLACED = {"two-main-defaults"}
@@ -66,3 +67,18 @@ def test_each_stated_error_points_at_what_it_names(spec: Path) -> None:
                 assert at_or_inside(found, match["path"], position), match.group(0)
             else:
                 assert any(position in where for where in found.values()), match.group(0)
+
+
+@pytest.mark.parametrize(("key", "path"), [
+    ("a.b", 'tables."a.b"'),
+    ("a/b", 'tables."a/b"'),
+    ('a"b', r'tables."a\"b"'),
+    ("a\nb", r'tables."a\nb"'),
+    ("a\u202eb", r'tables."a\u202eb"'),
+    ("x" * 50, 'tables."' + "x" * 40 + '..."'),
+], ids=repr)
+def test_key_paths_quote_keys_that_are_not_plain_names(key: str, path: str) -> None:
+    spec = {"version": 1, "tables": {key: 100}, "interfaces": {"eth0": {"dhcp4": True}}}
+    with pytest.raises(netcompile.SpecError) as caught:
+        netcompile.load_network(json.dumps(spec).encode(), "spec.yaml")
+    assert [d.path for d in caught.value.diagnostics] == [path]

@@ -6,7 +6,7 @@ which descriptors the writer hands to syncfs."""
 from __future__ import annotations
 
 import os
-import tempfile
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -52,10 +52,17 @@ def fsynced(monkeypatch: pytest.MonkeyPatch) -> list[tuple[int, int]]:
 
 @pytest.fixture
 def other_file_system(tmp_path: Path) -> Iterator[Path]:
-    """A directory on another file system than tmp_path (tmpfs in /dev/shm)."""
-    with tempfile.TemporaryDirectory(dir="/dev/shm") as directory:
-        assert os.stat(directory).st_dev != os.stat(tmp_path).st_dev, "/dev/shm is not tmpfs"
-        yield Path(directory)
+    """tmp_path/etc/NetworkManager on a file system of its own: a small tmpfs mounted
+    there for the test (the writer follows no links, so a mount it must be)."""
+    directory = tmp_path / "etc" / "NetworkManager"
+    directory.mkdir(parents=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "netcompile-test", str(directory)],
+                   check=True)
+    try:
+        assert os.stat(directory).st_dev != os.stat(tmp_path).st_dev
+        yield directory
+    finally:
+        subprocess.run(["umount", str(directory)], check=True)
 
 
 def identity(path: Path) -> tuple[int, int]:
@@ -83,9 +90,7 @@ def test_one_syncfs_for_files_in_several_directories_of_one_file_system(
 def test_one_syncfs_per_file_system(tmp_path: Path, other_file_system: Path,
                                     monkeypatch: pytest.MonkeyPatch,
                                     fsynced: list[tuple[int, int]]) -> None:
-    # NetworkManager's directory lies on another file system, reached by a link.
-    (tmp_path / "etc").mkdir()
-    (tmp_path / "etc" / "NetworkManager").symlink_to(other_file_system)
+    # NetworkManager's directory lies on another file system.
     libc = RecordingLibc()
     monkeypatch.setattr(writer, "_libc", lambda: libc)
     writer.write_tree(tmp_path, FILES, ["networkd", "networkmanager"])

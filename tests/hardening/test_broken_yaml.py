@@ -68,7 +68,7 @@ CASES: dict[str, tuple[bytes, str]] = {
     "binary-tag": (VALID_HEAD + b"    match: {driver: !!binary ZTEwMDA=}\n",
                    "4:21: interfaces.eth0.match.driver: unsupported YAML tag !!binary"),
     "merge-key": (b"base: &b {mtu: 1500}\nversion: 1\ninterfaces:\n  eth0: {<<: *b}\n",
-                  "1:1: base: unknown key 'base'"),
+                  '4:10: interfaces.eth0."<<": YAML merge keys (`<<`) are not supported'),
     "complex-key": (b"version: 1\ninterfaces:\n  ? [eth0]\n  : {}\n",
                     "3:5: interfaces: a mapping key must be a plain value"),
     "undefined-alias": (b"version: 1\ninterfaces: *nothing\n",
