@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from .backends import NAMES as TARGETS
+from .commands import SUBCOMMANDS
 
 if TYPE_CHECKING:
     from .output import OutputFile
@@ -75,6 +76,13 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
          err: TextIO | None = None) -> int:
     out = out or sys.stdout
     err = err or sys.stderr
+    # `netcompile plan|explain|verify|...` (commands.py); a spec file of such a name
+    # is still compiled when given as a path (`./plan`).
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in SUBCOMMANDS:
+        from .commands import run
+
+        return run(argv, out, err)
     parser = _parser()
     try:
         args = parser.parse_args(argv)
