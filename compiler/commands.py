@@ -15,9 +15,13 @@ import argparse
 import contextlib
 import sys
 from collections.abc import Callable, Sequence
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from .backends import NAMES as TARGETS
+
+if TYPE_CHECKING:
+    from . import explain as explain_types
+    from .model import IPAddress
 
 EXIT_OK = 0
 EXIT_CHANGES = 1
@@ -89,6 +93,46 @@ def _plan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             args.color == "auto" and out.isatty() and not os.environ.get("NO_COLOR"))
         out.write(planformat.text(plan, colour))
     return EXIT_CHANGES if plan.changed else EXIT_OK
+
+
+def _verify_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
+    parser = sub.add_parser(
+        "verify", help="does the running host hold what the spec means?",
+        description="Compare the kernel's addresses, routes of every table and rules (read "
+        "with `ip -j`) with what the spec means, the kernel's own entries included; report "
+        "missing, extra and different entries. Entries of other software (routes and rules "
+        "of another protocol such as dhcp or ra, interfaces the spec does not name, dynamic "
+        "addresses) are ignored unless --strict. Exit 0: in sync; 1: drift; 2: error.")
+    parser.add_argument("spec", metavar="SPEC", help="the spec file")
+    parser.add_argument("--netns", metavar="NAME",
+                        help="read network namespace NAME (`ip -n NAME`) instead of the "
+                        "current one")
+    parser.add_argument("--strict", action="store_true",
+                        help="report entries of other software as extra too")
+    parser.add_argument("-f", "--format", choices=("text", "json"), default="text",
+                        help="text (default) or JSON")
+    _diagnostics_option(parser)
+    parser.set_defaults(handler=_verify)
+
+
+def _verify(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    import json
+
+    from . import kernel, load_spec, verify
+    from .errors import NetcompileError
+
+    try:
+        network = load_spec(args.spec).network
+        live = kernel.read(args.netns)
+    except NetcompileError as error:
+        return _failed(error, args, out, err)
+    report = verify.compare(network, live, strict=args.strict)
+    where = f"network namespace {args.netns}" if args.netns else "this host"
+    if args.format == "json":
+        out.write(json.dumps(verify.to_json(report, args.spec, where), indent=2) + "\n")
+    else:
+        out.write(verify.text(report, args.spec, where))
+    return EXIT_OK if report.ok else EXIT_CHANGES
 
 
 def _validate_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
@@ -173,9 +217,86 @@ def _diagram(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
+def _explain_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
+    parser = sub.add_parser(
+        "explain", help="which rule, table, route and interface a packet takes",
+        description="Look up one packet in the routing the spec means, offline, as the "
+        "kernel does: rules by priority (the kernel's own included), each with why it did "
+        "not match; the table, the route, the interface and the next hop, or the error "
+        "`ip route get` would give. Without --iif the host sends the packet itself.")
+    parser.add_argument("spec", metavar="SPEC", help="the spec file")
+    parser.add_argument("--from", dest="source", metavar="ADDRESS",
+                        help="the source address (for a packet the host sends: one of its "
+                        "own; omitted: the source is not chosen yet)")
+    parser.add_argument("--to", dest="destination", metavar="ADDRESS", required=True,
+                        help="the destination address")
+    parser.add_argument("--iif", metavar="INTERFACE",
+                        help="the packet came in on INTERFACE (needs --from)")
+    parser.add_argument("--fwmark", metavar="MARK", default="0",
+                        help="the packet's firewall mark (16 or 0x10)")
+    parser.add_argument("--forwarding", action="store_true",
+                        help="the host forwards packets (net.ipv4/ipv6 forwarding=1)")
+    parser.add_argument("--rp-filter", type=int, choices=(0, 1, 2), default=0,
+                        help="the IPv4 reverse-path filter of the inbound interface "
+                        "(default 0, the kernel's)")
+    parser.add_argument("-f", "--format", choices=("text", "json"), default="text",
+                        help="text (default) or JSON")
+    _diagnostics_option(parser)
+    parser.set_defaults(handler=_explain)
+
+
+def _explain(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    import json
+
+    from . import explain, load_spec
+    from .errors import NetcompileError
+
+    try:
+        network = load_spec(args.spec).network
+        flow = _flow(args, {i.name for i in network.interfaces})
+    except NetcompileError as error:
+        return _failed(error, args, out, err)
+    answer = explain.explain(network, flow, forwarding=args.forwarding,
+                             rp_filter=args.rp_filter)
+    if args.format == "json":
+        out.write(json.dumps(explain.to_json(network, answer), indent=2) + "\n")
+    else:
+        out.write(explain.text(network, answer))
+    return EXIT_OK
+
+
+def _flow(args: argparse.Namespace, interfaces: set[str]) -> explain_types.Flow:
+    from .addresses import parse_address
+    from .errors import NetcompileError
+    from .explain import Flow
+
+    def address(option: str, value: str) -> IPAddress:
+        try:
+            return parse_address(value)
+        except ValueError:
+            raise NetcompileError(f"{option} {value}: not an IP address") from None
+
+    destination = address("--to", args.destination)
+    source = None if args.source is None else address("--from", args.source)
+    if source is not None and source.version != destination.version:
+        raise NetcompileError("--from and --to are of different families")
+    if args.iif is not None and args.iif not in interfaces:
+        raise NetcompileError(f"--iif {args.iif}: not an interface of the spec "
+                              f"(it has {', '.join(sorted(interfaces))})")
+    if args.iif is not None and source is None:
+        raise NetcompileError("--iif needs --from: a packet that comes in has a source")
+    try:
+        mark = int(args.fwmark, 0)
+    except ValueError:
+        mark = -1
+    if not 0 <= mark <= 0xFFFFFFFF:
+        raise NetcompileError(f"--fwmark {args.fwmark}: not a 32-bit number")
+    return Flow(destination, source, args.iif, mark)
+
+
 PARSERS: tuple[Callable[[argparse._SubParsersAction[_Parser]], None], ...] = (
-    _plan_parser, _validate_parser, _diagram_parser)
-SUBCOMMANDS = ("plan", "validate", "diagram")
+    _plan_parser, _explain_parser, _verify_parser, _validate_parser, _diagram_parser)
+SUBCOMMANDS = ("plan", "explain", "verify", "validate", "diagram")
 
 
 def parser() -> argparse.ArgumentParser:

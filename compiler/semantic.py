@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from . import addresses
 from .errors import Location
-from .model import MAIN_TABLE, Interface, Network, Route, Rule
+from .model import RESERVED_TABLES, Interface, Network, Route, Rule
 from .options import RenderOptions
 
 Fields = tuple[tuple[str, str], ...]
@@ -63,7 +63,7 @@ _BARE = frozenset({"name", "interface", "address", "destination", "family"})
 
 
 def table_text(network: Network, number: int) -> str:
-    name = "main" if number == MAIN_TABLE else network.table_name(number)
+    name = RESERVED_TABLES.get(number) or network.table_name(number)
     return f"{name} ({number})" if name else str(number)
 
 
