@@ -41,7 +41,7 @@ class Picture:
 COLUMNS = ("rules, by priority", "tables", "interfaces")
 
 
-def _route_text(network: Network, route: Route) -> str:
+def _route_text(route: Route) -> str:
     words = ["default" if route.is_default else addresses.text(route.destination)]
     if route.type != RouteType.UNICAST:
         words.insert(0, route.type.value)
@@ -64,7 +64,8 @@ def picture(network: Network) -> Picture:
     nodes: list[Node] = []
     edges: list[Edge] = []
     for n, rule in enumerate(network.rules):
-        selector = [f"from {addresses.text(rule.source)}" if rule.source else "from all"]
+        selector = [f"from {addresses.text(rule.source)}"
+                    if rule.source and rule.source.prefixlen else "from all"]
         if rule.destination is not None:
             selector.append(f"to {addresses.text(rule.destination)}")
         selector += [f"{k} {v}" for k, v in (("iif", rule.iif), ("oif", rule.oif)) if v]
@@ -80,19 +81,23 @@ def picture(network: Network) -> Picture:
     edges.append(Edge(kernel, table_id[MAIN_TABLE], "lookup"))
     for table in tables:
         routes = [r for r in network.routes if r.table == table]
-        texts = tuple(_route_text(network, r) for r in routes) or ("(connected routes only)",)
+        texts = tuple(_route_text(r) for r in routes) or ("(connected routes only)",)
         nodes.append(Node(table_id[table], 1, f"table {table_text(network, table)}", texts))
-        via: dict[str, list[str]] = {}
+        # One edge per interface the table's routes leave by, labelled with the next
+        # hops (the routes themselves are listed in the table's box).
+        hops: dict[str, list[str]] = {}
         for route in routes:
             if route.type == RouteType.UNICAST:
-                label = ("default" if route.is_default else addresses.text(route.destination))
-                if route.gateway is not None:
-                    label += f" via {addresses.text(route.gateway)}"
-                via.setdefault(route.interface, []).append(label)
-        for name, labels in via.items():
-            main_default = table == MAIN_TABLE and any(s.startswith("default") for s in labels)
-            edges.append(Edge(table_id[table], interface_id[name], ", ".join(labels),
-                              main_default))
+                hop = addresses.text(route.gateway) if route.gateway else ""
+                if hop not in hops.setdefault(route.interface, []):
+                    hops[route.interface].append(hop)
+        for name, found in hops.items():
+            gateways = [h for h in found if h]
+            label = "; ".join(([f"via {', '.join(gateways)}"] if gateways else [])
+                              + (["on link"] if "" in found else []))
+            main_default = table == MAIN_TABLE and any(
+                r.is_default and r.interface == name for r in routes)
+            edges.append(Edge(table_id[table], interface_id[name], label, main_default))
     for interface in network.interfaces:
         lines = [addresses.text(a.address) for a in interface.addresses]
         lines += [f"DHCPv{4 if f == 4 else 6}" for f in (4, 6) if interface.dhcp(f)]
@@ -127,7 +132,8 @@ def mermaid(network: Network) -> str:
         out.append("  end")
     emphasised = []
     for n, edge in enumerate(drawing.edges):
-        out.append(f'  {edge.source} -->|"{_mermaid_text(edge.label)}"| {edge.target}')
+        label = f'|"{_mermaid_text(edge.label)}"|' if edge.label != "lookup" else ""
+        out.append(f"  {edge.source} -->{label} {edge.target}")
         if edge.emphasis:
             emphasised.append(str(n))
     if emphasised:
@@ -193,9 +199,9 @@ def svg(network: Network) -> str:
            'font-family="DejaVu Sans Mono, monospace" font-size="12">',
            f"<title>routing of {escape(network.source_name)}</title>",
            '<rect width="100%" height="100%" fill="white"/>',
-           '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="8" '
-           'markerHeight="8" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" '
-           'fill="#444"/></marker></defs>']
+           '<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="9" '
+           'markerHeight="9" markerUnits="userSpaceOnUse" orient="auto-start-reverse">'
+           '<path d="M0,0 L10,5 L0,10 z" fill="#444"/></marker></defs>']
     for column, title in enumerate(COLUMNS):
         first = next((boxes[n.id] for n in drawing.nodes if n.column == column), None)
         if first is not None:
