@@ -3,7 +3,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-SYSTEM_PACKAGES := iproute2 iputils-ping iperf3 nftables ifupdown netplan.io network-manager dbus time git chromium
+SYSTEM_PACKAGES := iproute2 iputils-ping iperf3 nftables ifupdown netplan.io network-manager dbus time git chromium zsh groff-base
 SPEC ?= examples/two-uplinks.yaml
 TARGET ?= networkd
 
@@ -37,6 +37,16 @@ $(MERMAID)/node_modules/.bin/mmdc: $(MERMAID)/package.json $(MERMAID)/package-lo
 ## test: the whole suite: unit, snapshots, real-tool checks, hardening, lab
 test: $(BIN)/netcompile system-deps node-deps
 	$(BIN)/python -m pytest
+
+## completion, man: bash and zsh completion and the man page, generated from the parsers
+completion: $(BIN)/netcompile
+	mkdir -p build/completion
+	$(BIN)/netcompile completion bash > build/completion/netcompile.bash
+	$(BIN)/netcompile completion zsh > build/completion/_netcompile
+
+man: $(BIN)/netcompile
+	mkdir -p build/man
+	$(BIN)/netcompile manpage > build/man/netcompile.1
 
 lint: $(BIN)/netcompile
 	$(BIN)/ruff check .

@@ -294,9 +294,42 @@ def _flow(args: argparse.Namespace, interfaces: set[str]) -> explain_types.Flow:
     return Flow(destination, source, args.iif, mark)
 
 
+def _completion_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
+    parser = sub.add_parser(
+        "completion", help="print shell completion for bash or zsh",
+        description="Print the completion script for SHELL, generated from netcompile's own "
+        "argument parsers. bash: save it as /usr/share/bash-completion/completions/netcompile; "
+        "zsh: as _netcompile in a directory of $fpath.")
+    parser.add_argument("shell", metavar="SHELL", choices=("bash", "zsh"), help="bash or zsh")
+    parser.set_defaults(handler=_completion)
+
+
+def _completion(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from . import manual
+
+    out.write(manual.bash() if args.shell == "bash" else manual.zsh())
+    return EXIT_OK
+
+
+def _manpage_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
+    parser = sub.add_parser(
+        "manpage", help="print the man page (roff)",
+        description="Print netcompile(1) in roff, generated from the argument parsers: "
+        "`netcompile manpage > /usr/share/man/man1/netcompile.1`.")
+    parser.set_defaults(handler=_manpage)
+
+
+def _manpage(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from . import manual
+
+    out.write(manual.manpage())
+    return EXIT_OK
+
+
 PARSERS: tuple[Callable[[argparse._SubParsersAction[_Parser]], None], ...] = (
-    _plan_parser, _explain_parser, _verify_parser, _validate_parser, _diagram_parser)
-SUBCOMMANDS = ("plan", "explain", "verify", "validate", "diagram")
+    _plan_parser, _explain_parser, _verify_parser, _diagram_parser, _validate_parser,
+    _completion_parser, _manpage_parser)
+SUBCOMMANDS = ("plan", "explain", "verify", "diagram", "validate", "completion", "manpage")
 
 
 def parser() -> argparse.ArgumentParser:
