@@ -21,6 +21,7 @@ from .backends import NAMES as TARGETS
 
 if TYPE_CHECKING:
     from . import explain as explain_types
+    from .errors import NetcompileError
     from .model import IPAddress
 
 EXIT_OK = 0
@@ -342,11 +343,11 @@ def parser() -> argparse.ArgumentParser:
     return root
 
 
-def _failed(error: Exception, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+def _failed(error: NetcompileError, args: argparse.Namespace, out: TextIO, err: TextIO
+            ) -> int:
     from .diagnostics import report
-    from .errors import NetcompileError, SpecError
+    from .errors import SpecError
 
-    assert isinstance(error, NetcompileError)
     report(error, args.diagnostics_format, out, err)
     if args.diagnostics_format == "text" and isinstance(error, SpecError):
         count = len(error.diagnostics)

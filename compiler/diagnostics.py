@@ -118,8 +118,8 @@ def as_sarif(found: list[Problem]) -> dict[str, Any]:
 
 
 def report(error: NetcompileError, form: str, out: TextIO, err: TextIO) -> None:
-    """Text goes to stderr with a closing summary; JSON and SARIF go to stdout, whole,
-    so that a pipeline can keep them as a file."""
+    """Text goes to stderr; JSON and SARIF go to stdout, whole, so that a pipeline can
+    keep them as a file."""
     report_all(problems(error), form, out, err)
 
 

@@ -13,7 +13,9 @@ The walk follows the kernel (net/core/fib_rules.c, net/ipv4/fib_*.c, net/ipv6/ro
   forwards; its source is checked as fib_validate_source does (a source that is the
   host's own is a martian; reverse-path filtering by `rp_filter`).
 The answer carries what `ip route get` reports: the error, or the table, the route,
-the interface and the next hop.
+the interface and the next hop. The model has no `suppress_prefixlength`, `not`,
+`throw` routes or multipath, so the walk has none either; an `oif` selector never
+matches, as for `ip route get` without `oif`.
 """
 
 from __future__ import annotations

@@ -87,8 +87,9 @@ def _git_show(argument: str) -> bytes:
         raise NetcompileError(f"{argument} is not of the form git:REV:PATH "
                               "(e.g. git:HEAD:./spec.yaml or git:origin/main:net/host.yaml)")
     try:
-        result = subprocess.run(["git", "show", f"{revision}:{path}"], capture_output=True,
-                                timeout=GIT_TIMEOUT, check=False)
+        # --end-of-options: a revision such as `--output=FILE` is a name, never an option.
+        result = subprocess.run(["git", "show", "--end-of-options", f"{revision}:{path}"],
+                                capture_output=True, timeout=GIT_TIMEOUT, check=False)
     except (OSError, subprocess.TimeoutExpired) as error:
         raise NetcompileError(f"cannot run git to read {argument}: {error}") from None
     if result.returncode != 0:

@@ -191,6 +191,10 @@ def test_a_spec_against_its_git_revision(tmp_path: Path, monkeypatch: pytest.Mon
                                         "git:HEAD:./missing.yaml: ")
     code, _, err = run("plan", "git:HEAD", "two-uplinks.yaml")
     assert code == 2 and "is not of the form git:REV:PATH" in err
+    # A revision is never taken for one of git's options.
+    written = tmp_path / "written"
+    code, _, err = run("plan", f"git:--output={written}:x", "two-uplinks.yaml")
+    assert code == 2 and "git cannot show" in err and not written.exists()
 
 
 def test_an_invalid_side_exits_2_with_located_errors(tmp_path: Path) -> None:
