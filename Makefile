@@ -3,11 +3,13 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-SYSTEM_PACKAGES := iproute2 iputils-ping iperf3 nftables ifupdown netplan.io network-manager dbus time
+SYSTEM_PACKAGES := iproute2 iputils-ping iperf3 nftables ifupdown netplan.io network-manager dbus time git chromium zsh groff-base
 SPEC ?= examples/two-uplinks.yaml
 TARGET ?= networkd
 
-.PHONY: run test lint fuzz bench bench-smoke system-deps clean
+MERMAID := tools/mermaid
+
+.PHONY: run test lint fuzz bench bench-smoke system-deps node-deps man completion clean
 
 $(BIN)/netcompile: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,9 +25,28 @@ system-deps:
 	@if dpkg -s $(SYSTEM_PACKAGES) >/dev/null 2>&1; then echo "system packages present"; else \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(SYSTEM_PACKAGES); fi
 
+## node-deps: the real Mermaid renderer (mermaid-cli, pinned in tools/mermaid) that
+## checks netcompile's diagrams; it drives Debian's Chromium, so no browser download
+node-deps: $(MERMAID)/node_modules/.bin/mmdc
+
+$(MERMAID)/node_modules/.bin/mmdc: $(MERMAID)/package.json $(MERMAID)/package-lock.json
+	@command -v npm >/dev/null || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nodejs npm; }
+	cd $(MERMAID) && PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
 ## test: the whole suite: unit, snapshots, real-tool checks, hardening, lab
-test: $(BIN)/netcompile system-deps
+test: $(BIN)/netcompile system-deps node-deps
 	$(BIN)/python -m pytest
+
+## completion, man: bash and zsh completion and the man page, generated from the parsers
+completion: $(BIN)/netcompile
+	mkdir -p build/completion
+	$(BIN)/netcompile completion bash > build/completion/netcompile.bash
+	$(BIN)/netcompile completion zsh > build/completion/_netcompile
+
+man: $(BIN)/netcompile
+	mkdir -p build/man
+	$(BIN)/netcompile manpage > build/man/netcompile.1
 
 lint: $(BIN)/netcompile
 	$(BIN)/ruff check .
@@ -40,4 +61,5 @@ bench: $(BIN)/netcompile system-deps
 	$(BIN)/python -m benchmarks
 
 clean:
+	rm -rf $(MERMAID)/node_modules
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache .mypy_cache .hypothesis

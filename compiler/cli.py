@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, TextIO
 
 from .backends import NAMES as TARGETS
+from .commands import SUBCOMMANDS
 
 if TYPE_CHECKING:
     from .output import OutputFile
@@ -46,6 +47,15 @@ examples:
   netcompile spec.yaml --validate               only check the spec
   generate-spec | netcompile - --root image/    read the spec from standard input
   netcompile --schema > netcompile.schema.json  the JSON Schema, for editors
+
+commands (each with its own --help):
+  netcompile plan OLD NEW        what a change of spec means: items and files
+  netcompile explain SPEC --from SRC --to DST
+                                 the path the kernel would choose for a packet
+  netcompile verify SPEC         compare the running kernel with the spec
+  netcompile diagram SPEC        the routing as a picture (SVG or Mermaid)
+  netcompile completion bash|zsh, netcompile manpage
+  (a spec file named like a command is given as a path: ./plan)
 
 exit codes:
   0    success (with --check: nothing would change)
@@ -120,6 +130,13 @@ def _silence(*streams: TextIO) -> None:
 
 def _main(argv: Sequence[str] | None, out: TextIO, err: TextIO,
           stdin: BinaryIO | None) -> int:
+    # `netcompile plan|explain|verify|...` (commands.py); a spec file of such a name
+    # is still compiled when given as a path (`./plan`).
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in SUBCOMMANDS:
+        from .commands import run
+
+        return run(argv, out, err)
     parser = _parser()
     try:
         args = parser.parse_args(argv)
