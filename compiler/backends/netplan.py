@@ -2,12 +2,13 @@
 
 A translation table from the model to netplan 0.106's keys. The spec's `netplan:`
 chooses the renderer (networkd by default) and the netplan version it targets.
-netplan's NetworkManager renderer drops `routing-policy` before netplan 1.2, and in
-0.106 also route scopes, the gateway of a scope-link route, every IPv4 and IPv6
-method choice and the prefix-route metric: rules and routes it would lose are
-refused, the methods and metrics are set through `networkmanager: passthrough`.
+netplan's NetworkManager renderer drops `routing-policy` before netplan 1.2, and
+also route scopes, the gateway of a scope-link route, every IPv4 and IPv6 method
+choice and the prefix-route metric: rules and routes it would lose are refused, the
+methods and metrics are set through `networkmanager: passthrough`.
 
-What netplan 0.106 cannot say is refused at the spec line that asks for it; see
+What the targeted netplan release cannot say is refused at the spec line that asks
+for it, each gap tied to the releases it applies to (`Releases` below); see
 docs/backends/netplan.md for the list and why each one is a gap.
 """
 
@@ -41,10 +42,64 @@ PATH = "etc/netplan/90-netcompile.yaml"
 # netplan warns when its YAML is readable by others.
 MODE = 0o600
 
-# netplan's NetworkManager renderer writes `routing-policy` into keyfiles from 1.2 on;
-# `networkmanager: passthrough` exists from 0.102 on.
-NM_RULES_SINCE = (1, 2)
-NM_PASSTHROUGH_SINCE = (0, 102)
+Version = tuple[int, int]
+# The latest netplan release whose source the ranges below were read from. A later
+# release is taken to behave as this one until someone reads it.
+LATEST_CHECKED: Version = (1, 2)
+
+
+def release(version: Version) -> str:
+    return ".".join(map(str, version))
+
+
+@dataclass(frozen=True, slots=True)
+class Releases:
+    """The netplan releases a behaviour applies to, for messages and checks alike:
+    those before `until`, those from `since` on, or (neither) every release. A gap
+    is never bounded on both sides so far."""
+
+    since: Version | None = None
+    until: Version | None = None
+
+    def cover(self, version: Version) -> bool:
+        return ((self.since is None or version >= self.since)
+                and (self.until is None or version < self.until))
+
+    def __str__(self) -> str:
+        if self.until is not None:
+            return f"netplan before {release(self.until)}"
+        if self.since is not None:
+            return f"netplan {release(self.since)} to {release(LATEST_CHECKED)}"
+        return f"every netplan release up to {release(LATEST_CHECKED)}"
+
+
+# Each gap, checked against netplan's git history and its source at each release
+# tag (src/parse.c, networkd.c, nm.c, types-internal.h):
+# networkd.c writes Table= and FirewallMark= with %d, in every release so far.
+SIGNED_TABLE_AND_MARK = Releases()
+# Metric= and NetworkManager's route metric with %d until 0.107 (8f733b2b).
+SIGNED_METRIC = Releases(until=(0, 107))
+# NETPLAN_METRIC_UNSPEC is G_MAXUINT and NETPLAN_IP_RULE_FW_MARK_UNSPEC is 0: the
+# largest metric and mark 0 mean "not set" and are not written, in every release.
+METRIC_UNSET = Releases()
+MARK_ZERO_UNSET = Releases()
+# parse.c: "global unicast route must include both a 'to' and 'via' IP", in every
+# release; before 0.104 (095710a0) every route without `scope:` was global, so one
+# without `via` needs `scope: link` written out.
+GLOBAL_NEEDS_VIA = Releases()
+SCOPE_LINK_BY_DEFAULT_SINCE: Version = (0, 104)
+# No bond parameter for tlb_dynamic_lb in any release.
+NO_TLB_DYNAMIC_LB = Releases()
+# The NetworkManager renderer (nm.c): stops on non-unicast routes in every release
+# (8096e4b1); stops on any scope but global before 0.104, and from 0.104 on
+# (e205f060) writes no scope and no gateway for a non-global one; drops
+# `routing-policy` before 1.2 (d3754780); has `networkmanager: passthrough` from
+# 0.102 on (2263a134).
+NM_UNICAST_ONLY = Releases()
+NM_SCOPE_STOPS = Releases(until=(0, 104))
+NM_SCOPE_DROPPED = Releases(since=(0, 104))
+NM_RULES_DROPPED = Releases(until=(1, 2))
+NM_NO_PASSTHROUGH = Releases(until=(0, 102))
 NM_HINT = ("use `netplan: {renderer: networkd}`, or the networkmanager backend")
 NM_UNDER = ", under netplan's NetworkManager renderer"
 
@@ -58,7 +113,7 @@ SECTIONS: dict[Kind, str] = {
 
 # BondOptions field -> netplan `parameters:` key (`mode:` takes the kernel's names,
 # which are BondMode's values). Durations are milliseconds in
-# both. None: netplan 0.106 has no key for it (there is no tlb-dynamic-lb).
+# both. None: netplan has no key for it (NO_TLB_DYNAMIC_LB).
 BOND_PARAMETERS: dict[str, str | None] = {
     "miimon": "mii-monitor-interval",
     "updelay": "up-delay",
@@ -88,9 +143,11 @@ LINK_LOCAL: dict[bool, str] = {True: "[ipv6]", False: "[]"}
 # networkd's; spell out networkd's so both backends configure the same host.
 DHCP_OVERRIDES = "{route-metric: 1024, use-mtu: false}"
 
-# netplan 0.106 keeps table, metric and mark in a signed int: anything above this
-# comes out negative (or, at 2^32-1, as "unset") in the networkd files it writes.
+# netplan prints some unsigned values as signed ints (SIGNED_*): anything above this
+# comes out negative in the files it writes.
 NETPLAN_INT_MAX = 2**31 - 1
+# The metric netplan reads as "not set" (METRIC_UNSET).
+NETPLAN_METRIC_UNSET = 2**32 - 1
 FWMASK_ALL = 0xFFFFFFFF
 
 OTHER_BACKENDS = "use the networkd or networkmanager backend"
@@ -158,7 +215,10 @@ class _Renderer:
         self.network = network
         self.refusals = refusals
         self.options = options.netplan
+        self.version = release(self.options.version)
         self.nm = self.options.renderer is NetplanRenderer.NETWORK_MANAGER
+        # Where netplan's numbers end up, for the messages about them.
+        self.reader = "NetworkManager" if self.nm else "networkd"
 
     def unsupported(self, where: Location, what: str, hint: str = OTHER_BACKENDS) -> None:
         self.refusals.refuse(where, what, hint)
@@ -231,26 +291,35 @@ class _Renderer:
             return [(f"ipv{family}.route-metric", scalar(str(metric)))]
         return [(f"ipv{family}.method", nm_semantics.method(interface, family))]
 
-    def nm_route(self, route: Route) -> None:
+    def nm_route(self, route: Route, scope: Scope | None) -> None:
+        """`scope` is the one written: explicit before 0.104 for a route without `via`."""
+        version = self.options.version
         if route.type is not RouteType.UNICAST:
             self.unsupported(route.where, f"a route of type {route.type.value} under netplan's "
-                             "NetworkManager renderer (netplan 0.106 stops: \"NetworkManager "
-                             "only supports unicast routes\")", NM_HINT)
-        elif route.scope is Scope.LINK and route.gateway is not None:
+                             f"NetworkManager renderer ({NM_UNICAST_ONLY} stops: "
+                             "\"NetworkManager only supports unicast routes\")", NM_HINT)
+        elif scope in (Scope.LINK, Scope.HOST) and NM_SCOPE_STOPS.cover(version):
+            since = release(NM_SCOPE_DROPPED.since or LATEST_CHECKED)
+            hint = (f"target netplan {since} or later with `netplan: {{version: \"{since}\"}}`, "
+                    f"{NM_HINT}" if scope is Scope.LINK and route.gateway is None else NM_HINT)
+            self.unsupported(route.where, f"a route in scope {scope.value} under netplan's "
+                             f"NetworkManager renderer, for netplan {self.version} "
+                             f"({NM_SCOPE_STOPS} stops: \"NetworkManager does not support "
+                             "setting a scope for routes\")", hint)
+        elif scope is Scope.LINK and route.gateway is not None:
             self.unsupported(route.where, "a route with `via` in scope link under netplan's "
-                             "NetworkManager renderer (netplan 0.106 writes it without its "
-                             "gateway, as a route straight onto the link)",
+                             f"NetworkManager renderer ({NM_SCOPE_DROPPED} writes it without "
+                             "its gateway, as a route straight onto the link)",
                              f"drop `scope: link`, or {NM_HINT}")
-        elif route.scope is Scope.HOST:
+        elif scope is Scope.HOST:
             self.unsupported(route.where, "a route in scope host under netplan's "
-                             "NetworkManager renderer (netplan 0.106 writes no scope, so "
-                             "NetworkManager gives the route scope link)", NM_HINT)
+                             f"NetworkManager renderer ({NM_SCOPE_DROPPED} writes no scope, "
+                             "so NetworkManager gives the route scope link)", NM_HINT)
 
     def nm_rule(self, rule: Rule) -> None:
-        if self.options.version < NM_RULES_SINCE:
-            version = ".".join(map(str, self.options.version))
+        if NM_RULES_DROPPED.cover(self.options.version):
             self.unsupported(rule.where, "a routing rule under netplan's NetworkManager "
-                             f"renderer, for netplan {version} (netplan's NetworkManager "
+                             f"renderer, for netplan {self.version} (netplan's NetworkManager "
                              "renderer drops `routing-policy` before netplan 1.2, without "
                              "a word)",
                              "use `netplan: {renderer: networkd}`, target netplan >= 1.2 "
@@ -276,8 +345,8 @@ class _Renderer:
                 continue
             if key is None:
                 self.unsupported(bond.where_of(attribute) or interface.where,
-                                 f"bond option `{attribute}` on "
-                                 f"{interface.name} (netplan 0.106 has no such bond parameter)")
+                                 f"bond option `{attribute}` on {interface.name} "
+                                 f"({NO_TLB_DYNAMIC_LB} lacks such a bond parameter)")
                 continue
             if attribute == "xmit_hash_policy" and value not in NETWORKD_HASH_POLICIES:
                 self.unsupported(bond.where_of(attribute) or interface.where,
@@ -301,16 +370,21 @@ class _Renderer:
 
     # -- routes and rules ----------------------------------------------------------------
     def route(self, route: Route) -> Pairs:
-        self.check_int(route.where, "route table", route.table)
-        self.check_int(route.where, "route metric", route.metric)
+        if not self.nm:  # the NetworkManager renderer writes table= unsigned
+            self.check_signed(route.where, "route table", route.table)
+        self.check_metric(route)
+        scope = route.scope
         if (route.type is RouteType.UNICAST and route.gateway is None
-                and route.scope is Scope.GLOBAL):
+                and route.scope is Scope.GLOBAL and GLOBAL_NEEDS_VIA.cover(self.options.version)):
             self.unsupported(route.where, "a unicast route without `via` in scope global "
-                             "(netplan 0.106 rejects it: \"global unicast route must include "
-                             "both a 'to' and 'via' IP\")",
+                             f"({GLOBAL_NEEDS_VIA} rejects it: \"global unicast route must "
+                             "include both a 'to' and 'via' IP\")",
                              f"give it a gateway, drop `scope: global`, or {OTHER_BACKENDS}")
+        elif (scope is None and route.type is RouteType.UNICAST and route.gateway is None
+                and self.options.version < SCOPE_LINK_BY_DEFAULT_SINCE):
+            scope = Scope.LINK  # what netplan 0.104 and later assume, and networkd does
         if self.nm:
-            self.nm_route(route)
+            self.nm_route(route, scope)
         pairs: Pairs = [("to", network_text(route.destination))]
         if route.gateway is not None:
             pairs.append(("via", scalar(str(route.gateway))))
@@ -318,8 +392,8 @@ class _Renderer:
             pairs.append(("on-link", "true"))
         if route.type is not RouteType.UNICAST:
             pairs.append(("type", ROUTE_TYPES[route.type]))
-        if route.scope is not None:
-            pairs.append(("scope", SCOPES[route.scope]))
+        if scope is not None:
+            pairs.append(("scope", SCOPES[scope]))
         if route.source is not None:
             pairs.append(("from", scalar(str(route.source))))
         pairs += [("table", str(route.table)), ("metric", str(route.metric))]
@@ -338,12 +412,13 @@ class _Renderer:
         if rule.fwmask is not None and rule.fwmask != FWMASK_ALL:
             self.unsupported(rule.where, f"the fwmark mask {rule.fwmask:#x} (netplan's "
                              "`mark` takes a plain value, no mask)")
-        if rule.fwmark == 0:
-            self.unsupported(rule.where, "fwmark 0 (netplan 0.106 drops `mark: 0` from "
+        if rule.fwmark == 0 and MARK_ZERO_UNSET.cover(self.options.version):
+            self.unsupported(rule.where, f"fwmark 0 ({MARK_ZERO_UNSET} drops `mark: 0` from "
                              "the rule without a word)")
-        elif rule.fwmark is not None:
-            self.check_int(rule.where, "fwmark", rule.fwmark)
-        self.check_int(rule.where, "rule table", rule.table)
+        elif rule.fwmark is not None and not self.nm:
+            self.check_signed(rule.where, "fwmark", rule.fwmark)
+        if not self.nm:  # the NetworkManager renderer (1.2 on) writes rules unsigned
+            self.check_signed(rule.where, "rule table", rule.table)
         if self.nm:
             self.nm_rule(rule)
         pairs: Pairs = []
@@ -356,21 +431,43 @@ class _Renderer:
         pairs += [("table", str(rule.table)), ("priority", str(rule.priority))]
         return pairs
 
-    def check_int(self, where: Location, what: str, value: int) -> None:
-        if value > NETPLAN_INT_MAX:
-            self.unsupported(where, f"{what} {value} (netplan 0.106 writes values above "
-                             f"{NETPLAN_INT_MAX} as negative numbers, which networkd rejects)",
+    def check_signed(self, where: Location, what: str, value: int) -> None:
+        """A table or mark in the networkd files netplan writes."""
+        if value > NETPLAN_INT_MAX and SIGNED_TABLE_AND_MARK.cover(self.options.version):
+            self.unsupported(where, f"{what} {value} ({SIGNED_TABLE_AND_MARK} writes values "
+                             f"above {NETPLAN_INT_MAX} as negative numbers, which networkd "
+                             "rejects)",
                              f"use a value up to {NETPLAN_INT_MAX}, or {OTHER_BACKENDS}")
+
+    def check_metric(self, route: Route) -> None:
+        version = self.options.version
+        signed = SIGNED_METRIC.cover(version)
+        limit = NETPLAN_INT_MAX if signed else NETPLAN_METRIC_UNSET - 1
+        if route.metric == NETPLAN_METRIC_UNSET and METRIC_UNSET.cover(version):
+            self.unsupported(route.where, f"route metric {route.metric} ({METRIC_UNSET} "
+                             "takes it for \"no metric\" and writes none, so the route gets "
+                             f"{self.reader}'s default metric)",
+                             f"use a value up to {limit}, or {OTHER_BACKENDS}")
+        elif route.metric > NETPLAN_INT_MAX and signed:
+            fixed = release(SIGNED_METRIC.until or LATEST_CHECKED)
+            loss = ("which networkd rejects" if not self.nm
+                    else "and NetworkManager drops the route")
+            self.unsupported(route.where, f"route metric {route.metric}, for netplan "
+                             f"{self.version} ({SIGNED_METRIC} writes metrics above "
+                             f"{NETPLAN_INT_MAX} as negative numbers, {loss})",
+                             f"use a value up to {limit}, target netplan {fixed} or later "
+                             f"with `netplan: {{version: \"{fixed}\"}}`, or {OTHER_BACKENDS}")
 
     # -- the file --------------------------------------------------------------------------
     def render(self) -> list[OutputFile]:
-        if self.nm and self.options.version < NM_PASSTHROUGH_SINCE:
-            version = ".".join(map(str, self.options.version))
+        if self.nm and NM_NO_PASSTHROUGH.cover(self.options.version):
+            since = release(NM_NO_PASSTHROUGH.until or LATEST_CHECKED)
             self.unsupported(self.options.where or self.network.interfaces[0].where,
-                             f"the NetworkManager renderer for netplan {version} (netplan "
-                             "before 0.102 has no `networkmanager: passthrough`, which sets "
-                             "the IP methods and metrics the renderer would choose otherwise)",
-                             "target netplan 0.102 or later, use `netplan: {renderer: "
+                             f"the NetworkManager renderer for netplan {self.version} "
+                             f"({NM_NO_PASSTHROUGH} has no `networkmanager: passthrough`, "
+                             "which sets the IP methods and metrics the renderer would "
+                             "choose otherwise)",
+                             f"target netplan {since} or later, use `netplan: {{renderer: "
                              "networkd}`, or the networkmanager backend")
         sections = []
         for kind, key in SECTIONS.items():
