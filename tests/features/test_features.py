@@ -60,5 +60,5 @@ def test_feature(case: Case, backend: str, tmp_path: Path) -> None:
 
 def test_every_group_is_there() -> None:
     groups = {case.group for case in CASES}
-    assert groups == {"addresses", "bonds", "dhcp", "dns", "match", "mtu", "netplan-renderer",
-                      "routes", "rules", "vlan-bridge"}
+    assert groups == {"addresses", "bonds", "dhcp", "dns", "match", "mtu", "netplan-releases",
+                      "netplan-renderer", "routes", "rules", "vlan-bridge"}
