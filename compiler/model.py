@@ -196,6 +196,16 @@ class Interface:
         return self.dhcp6
 
     @property
+    def takes_dhcp_mtu(self) -> bool:
+        """A DHCPv4 server's MTU (option 26) is applied unless the spec sets `mtu`, which
+        then holds whatever the server offers. NetworkManager 1.42 and dhclient apply
+        the server's MTU and cannot be told to ignore it without an MTU of the
+        profile's own (a guess would override the NIC's own default, 1460 on some
+        clouds), so every backend follows them: networkd and netplan are told to use
+        it, and dhclient to keep a spec's."""
+        return self.dhcp4 and self.mtu is None
+
+    @property
     def ipv6_link_local(self) -> bool:
         """An IPv6 link-local address on every link that carries IP configuration, as
         the kernel itself would add; none on bond and bridge members. Never IPv4LL."""

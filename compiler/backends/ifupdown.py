@@ -36,6 +36,12 @@ from .base import Refusals
 
 NAME = "ifupdown"
 PATH = "etc/network/interfaces.d/netcompile"
+# ifupdown's `inet dhcp` runs dhclient, whose dhclient-script applies a DHCP server's
+# MTU on every new lease, over the `mtu` the interfaces file set; the dhcp method has
+# no option against it (interfaces(5)). Debian's dhclient-script sources each file
+# here before it acts on a lease: ours clears the offered MTU on the interfaces whose
+# spec sets one (Interface.takes_dhcp_mtu). Sourced, not run: mode 0644.
+DHCLIENT_HOOK = "etc/dhcp/dhclient-enter-hooks.d/netcompile"
 
 # `bond-mode`: ifenslave writes it into /sys/class/net/BOND/bonding/mode, which takes
 # the kernel's mode names, BondMode's values.
@@ -84,7 +90,7 @@ class Block:
 
 class Ifupdown:
     name = NAME
-    owns = ("etc/network/interfaces.d/*",)
+    owns = ("etc/network/interfaces.d/*", DHCLIENT_HOOK)
 
     def render(self, network: Network, options: RenderOptions,
                refusals: Refusals) -> list[OutputFile]:
@@ -92,7 +98,13 @@ class Ifupdown:
         blocks = [_block(network, interface, renames, refusals)
                   for interface in _dependency_order(network)]
         content = render_template(NAME, "interfaces.j2", renames=renames, blocks=blocks)
-        return [OutputFile(PATH, content, 0o644)]
+        files = [OutputFile(PATH, content, 0o644)]
+        keep_mtu = [shlex.quote(_name(i.name)) for i in network.interfaces
+                    if i.dhcp4 and not i.takes_dhcp_mtu]
+        if keep_mtu:
+            files.append(OutputFile(DHCLIENT_HOOK, render_template(
+                NAME, "dhclient-enter-hook.j2", names=keep_mtu), 0o644))
+        return files
 
 
 BACKEND = Ifupdown()

@@ -139,9 +139,6 @@ SCOPES: dict[Scope, str] = {s: s.value for s in Scope}
 # `link-local:` from Interface.ipv6_link_local (never IPv4LL).
 LINK_LOCAL: dict[bool, str] = {True: "[ipv6]", False: "[]"}
 
-# netplan's own DHCP defaults (route metric 100, the server's MTU taken) differ from
-# networkd's; spell out networkd's so both backends configure the same host.
-DHCP_OVERRIDES = "{route-metric: 1024, use-mtu: false}"
 
 # netplan prints some unsigned values as signed ints (SIGNED_*): anything above this
 # comes out negative in the files it writes.
@@ -176,6 +173,13 @@ def boolean(value: bool) -> str:
 
 def network_text(prefix: IPNetwork) -> str:
     return scalar(prefix.with_prefixlen)
+
+
+# netplan's own DHCP route metric (100) differs from networkd's: spell out networkd's
+# so both backends configure the same host. `use-mtu` as the model decides
+# (Interface.takes_dhcp_mtu).
+def dhcp_overrides(interface: Interface) -> str:
+    return f"{{route-metric: 1024, use-mtu: {boolean(interface.takes_dhcp_mtu)}}}"
 
 
 Pairs = list[tuple[str, str]]
@@ -254,8 +258,9 @@ class _Renderer:
                               ("dhcp6", boolean(interface.dhcp6))]
             # netplan demands the same overrides for both families when both are on.
             if interface.dhcp4 or interface.dhcp6:
-                view.settings += [("dhcp4-overrides", DHCP_OVERRIDES),
-                                  ("dhcp6-overrides", DHCP_OVERRIDES)]
+                overrides = dhcp_overrides(interface)
+                view.settings += [("dhcp4-overrides", overrides),
+                                  ("dhcp6-overrides", overrides)]
         view.addresses = [scalar(a.address.with_prefixlen) for a in interface.addresses]
         view.dns_servers = [scalar(str(a)) for a in interface.dns_servers]
         view.dns_search = [scalar(s) for s in interface.dns_search]

@@ -208,6 +208,8 @@ class _Renderer:
         if interface.mtu is not None:
             sections.append(Section("Link", [("MTUBytes", str(interface.mtu))]))
         sections.append(self.network_section(interface))
+        if interface.takes_dhcp_mtu:  # networkd's default is to ignore it
+            sections.append(Section("DHCPv4", [("UseMTU", "yes")]))
         sections.extend(self.route_section(route)
                         for route in self.network.routes_of(interface.name))
         sections.extend(self.rule_section(rule) for rule in self.network.rules_of(interface.name))
