@@ -13,11 +13,16 @@ from typing import TYPE_CHECKING, TextIO
 from .backends import NAMES as TARGETS
 
 if TYPE_CHECKING:
+    from .errors import Diagnostic
     from .output import OutputFile
 
 EXIT_OK = 0
 EXIT_CHANGES = 1
 EXIT_INVALID = 2
+
+# Installing every backend's files on the running host configures the same NICs four
+# times over; it takes this flag, spelled out, to do it.
+LIVE_ROOT_ALL = "--yes-all-backends-on-live-root"
 
 DESCRIPTION = """\
 Compile one declarative network spec (YAML) into the configuration files of
@@ -32,9 +37,9 @@ EPILOG = """\
 examples:
   netcompile spec.yaml                          print the networkd files
   netcompile spec.yaml --target netplan         print the netplan YAML
-  netcompile spec.yaml --target all --root /    install every backend's files
+  netcompile spec.yaml --target all --root img/ every backend's files in an image tree
   netcompile spec.yaml --root image/ --check    exit 1 if image/ is out of date
-  netcompile spec.yaml --validate               only check the spec
+  netcompile spec.yaml --validate -t netplan    check the spec, and that netplan can say it
   netcompile --schema > netcompile.schema.json  the JSON Schema, for editors
 
 exit codes:
@@ -52,7 +57,7 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter, add_help=False)
     parser.add_argument("-h", "--help", action="store_true", help="show this help and exit")
     parser.add_argument("spec", nargs="?", help="the spec file (YAML)")
-    parser.add_argument("-t", "--target", choices=(*TARGETS, "all"), default="networkd",
+    parser.add_argument("-t", "--target", choices=(*TARGETS, "all"),
                         help="backend to compile for (default: networkd); `all` renders "
                         "every backend")
     parser.add_argument("-r", "--root", type=Path, metavar="DIR",
@@ -64,7 +69,13 @@ def _parser() -> argparse.ArgumentParser:
                         help="with --root: also remove files an earlier run generated "
                         "that the spec no longer produces")
     parser.add_argument("--validate", action="store_true",
-                        help="only validate the spec; print a summary")
+                        help="only validate the spec (with --target: also everything "
+                        "compiling for it checks); print a summary")
+    parser.add_argument("--strict", action="store_true",
+                        help="treat warnings as errors (exit 2, nothing written)")
+    parser.add_argument(LIVE_ROOT_ALL, action="store_true",
+                        help="let --target all write into this running system (every "
+                        "backend's files for the same interfaces)")
     parser.add_argument("--schema", action="store_true",
                         help="print the spec's JSON Schema (Draft 2020-12) and exit")
     parser.add_argument("--version", action="store_true", help="print the version and exit")
@@ -101,6 +112,12 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
     if (args.check or args.prune) and args.root is None:
         err.write("netcompile: error: --check and --prune need --root DIR\n")
         return EXIT_INVALID
+    if (args.target == "all" and args.root is not None and not args.check
+            and not args.yes_all_backends_on_live_root and args.root.resolve() == Path("/")):
+        err.write("netcompile: error: --target all with --root / would install the "
+                  "configuration of every network stack for the same interfaces on this "
+                  f"host; choose one --target, or add {LIVE_ROOT_ALL} if that is meant\n")
+        return EXIT_INVALID
     # One short-lived compile allocates tens of thousands of objects and makes
     # almost no cycles: the collector's passes over them were a tenth of the time.
     gc.disable()
@@ -114,15 +131,27 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from . import load_spec, render
     from .errors import NetcompileError, SpecError, UnsupportedErrors
 
-    targets = TARGETS if args.target == "all" else (args.target,)
+    targets = TARGETS if args.target == "all" else (args.target or "networkd",)
     try:
         spec = load_spec(args.spec)
+        for warning in spec.warnings:
+            err.write(_format_located(_warning_text(warning), warning.where.line,
+                                      warning.where.column, args.spec))
+        if spec.warnings and args.strict:
+            count = len(spec.warnings)
+            err.write(f"netcompile: {count} warning{'s' if count != 1 else ''}, and --strict "
+                      "makes warnings errors; nothing was written\n")
+            return EXIT_INVALID
         network = spec.network
-        if args.validate:
+        if args.validate and args.target is None:
             out.write(f"{args.spec}: valid: {len(network.interfaces)} interfaces, "
                       f"{len(network.routes)} routes, {len(network.rules)} rules\n")
             return EXIT_OK
         files = _merge([f for target in targets for f in render(network, target, spec.options)])
+        if args.validate:
+            out.write(f"{args.spec}: valid for {args.target}: {len(network.interfaces)} "
+                      f"interfaces, {len(network.routes)} routes, {len(network.rules)} rules\n")
+            return EXIT_OK
     except SpecError as error:
         for diagnostic in error.diagnostics:
             err.write(_format_located(str(diagnostic), diagnostic.where.line,
@@ -190,6 +219,13 @@ def _merge(files: list[OutputFile]) -> list[OutputFile]:
         if seen != f:
             raise NetcompileError(f"two backends produce different contents for {f.path}")
     return sorted(by_path.values(), key=lambda f: f.path)
+
+
+def _warning_text(warning: Diagnostic) -> str:
+    """`FILE:LINE:COLUMN: warning: PATH: MESSAGE (HINT)`."""
+    text = str(warning)
+    located = f"{warning.where}: "
+    return f"{located}warning: {text.removeprefix(located)}"
 
 
 def _format_located(message: str, line: int, column: int, spec: str) -> str:
