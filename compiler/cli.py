@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from . import importers
 from .backends import NAMES as TARGETS
 
 if TYPE_CHECKING:
@@ -40,6 +41,8 @@ examples:
   netcompile spec.yaml --target all --root img/ every backend's files in an image tree
   netcompile spec.yaml --root image/ --check    exit 1 if image/ is out of date
   netcompile spec.yaml --validate -t netplan    check the spec, and that netplan can say it
+  netcompile import netplan 50-cloud.yaml -o spec.yaml
+                                                convert a netplan file into a spec
   netcompile --schema > netcompile.schema.json  the JSON Schema, for editors
 
 exit codes:
@@ -86,6 +89,8 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
          err: TextIO | None = None) -> int:
     out = out or sys.stdout
     err = err or sys.stderr
+    if (words := list(sys.argv[1:] if argv is None else argv))[:1] == ["import"]:
+        return importers.main(words[1:], out, err)
     parser = _parser()
     try:
         args = parser.parse_args(argv)

@@ -215,3 +215,10 @@ def test_warnings_are_located_and_strict_makes_them_errors(tmp_path: Path) -> No
     assert err.endswith("netcompile: 1 warning, and --strict makes warnings errors; nothing "
                         "was written\n")
 
+
+def test_import_is_a_subcommand(tmp_path: Path) -> None:
+    source = tmp_path / "01-netcfg.yaml"
+    source.write_text("network:\n  version: 2\n  ethernets:\n    eth0:\n"
+                      "      addresses: [192.0.2.10/24]\n      accept-ra: no\n")
+    code, out, err = run("import", "netplan", str(source))
+    assert (code, err) == (0, "") and "  eth0:\n    addresses: [192.0.2.10/24]\n" in out
