@@ -116,8 +116,9 @@ RULE_KEYS = {"from": "from", "to": "to"}
 # netcompile (networkd's defaults) does instead.
 NETPLAN_DHCP_METRIC = 100
 NETCOMPILE_DHCP_METRIC = 1024
-# DHCP override keys whose value is then what netcompile does.
-DHCP_SAME: dict[str, object] = {"route-metric": NETCOMPILE_DHCP_METRIC, "use-mtu": False,
+# DHCP override keys whose value is then what netcompile does. `use-mtu` depends on
+# the device's `mtu` (Interface.takes_dhcp_mtu): see dhcp_overrides.
+DHCP_SAME: dict[str, object] = {"route-metric": NETCOMPILE_DHCP_METRIC,
                                 "use-routes": True, "use-dns": True, "use-ntp": True,
                                 "send-hostname": True, "use-hostname": True,
                                 "use-domains": False}
@@ -775,7 +776,9 @@ class _Translator:
                     if value is None:
                         continue
                     given[key] = value
-                    if key not in DHCP_SAME:
+                    if key == "use-mtu":
+                        self.dhcp_mtu(child, family, value, spec)
+                    elif key not in DHCP_SAME:
                         self.no_equivalent(child, key, "netcompile leaves the DHCP client at "
                                            "networkd's defaults")
                     elif value != DHCP_SAME[key]:
@@ -792,12 +795,22 @@ class _Translator:
                     "nothing to do unless another default route has a metric in between; "
                     f"write `dhcp{family}-overrides: {{route-metric: "
                     f"{NETCOMPILE_DHCP_METRIC}}}` in the netplan file to confirm")
-            if family == "4" and "use-mtu" not in given:
+            if family == "4" and "use-mtu" not in given and "mtu" in spec:
                 self.problems.warn(
-                    dhcp, "netplan applies the MTU the DHCP server sends; netcompile ignores "
-                    "it, as networkd does by default",
-                    "set `mtu:` if the network needs a larger one; write `dhcp4-overrides: "
-                    "{use-mtu: false}` in the netplan file to confirm")
+                    dhcp, "netplan applies the MTU the DHCP server sends, over `mtu`; "
+                    "netcompile keeps `mtu`",
+                    "nothing to do unless the network needs the server's; write "
+                    "`dhcp4-overrides: {use-mtu: false}` in the netplan file to confirm")
+
+    def dhcp_mtu(self, node: Node, family: str, value: object, spec: dict[str, Any]) -> None:
+        """netcompile applies a DHCPv4 server's MTU unless the interface has `mtu`, which
+        it then keeps; netplan's `use-mtu` says either. DHCPv6 has no MTU option."""
+        if family != "4" or value == ("mtu" not in spec):
+            return
+        self.no_equivalent(node, "use-mtu",
+                           "netcompile keeps an interface's `mtu` over the DHCP server's"
+                           if value else "netcompile applies the DHCP server's MTU unless the "
+                           "interface has `mtu`: write the link's MTU there instead")
 
     def is_member(self, device: _Device) -> bool:
         for other in self.devices.values():
