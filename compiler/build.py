@@ -7,6 +7,7 @@ problems are collected and reported at once, in source order.
 from __future__ import annotations
 
 import ipaddress
+import itertools
 import re
 from typing import Any
 
@@ -128,13 +129,18 @@ class _Builder:
         except ValueError as problem:
             if "has host bits set" in str(problem):
                 fixed = ipaddress.ip_network(text, strict=False)
-                self.error(path, f"{text!r} has host bits set", f"did you mean {fixed}?")
+                host = ipaddress.ip_interface(text).ip
+                self.error(path, f"{text!r} has host bits set",
+                           f"write {fixed} for the network, or {host}/{fixed.max_prefixlen} "
+                           "for the one address")
             else:
                 self.error(path, f"{text!r} is not a network",
                            "write a prefix such as 192.0.2.0/24 or 2001:db8::/64")
             return None
 
-    def table(self, path: Path, ref: str | int) -> int | None:
+    def table(self, path: Path, ref: str | int, *, main: bool = True) -> int | None:
+        """The number of a table reference. `main`: whether main may be meant here,
+        so that a hint never suggests what is refused next (an uplink's own table)."""
         if isinstance(ref, int):
             if ref in RESERVED_TABLES and ref != MAIN_TABLE:
                 self.error(path, f"table {ref} is reserved ({RESERVED_TABLES[ref]})",
@@ -145,6 +151,14 @@ class _Builder:
             return MAIN_TABLE
         if ref not in self.tables:
             if self.left_out.has_table(ref):
+                return None
+            if not main:
+                used = set(self.tables.values())
+                free = next(n for n in itertools.count(100)
+                            if n not in used and n not in RESERVED_TABLES)
+                self.error(path, f"unknown table {ref!r}",
+                           f"add `{ref}: {free}` under `tables:`; an uplink needs a table "
+                           "of its own, not main")
                 return None
             names = sorted(self.tables)
             known = ", ".join(names[:8]) + (f" and {len(names) - 8} more"
@@ -248,20 +262,23 @@ class _Builder:
             for index, member in enumerate(raw.get("members", [])):
                 path: Path = ("interfaces", name, "members", index)
                 if member == name:
-                    self.error(path, f"{name} cannot be a member of itself")
+                    self.error(path, f"{name} cannot be a member of itself",
+                               "remove it from its own `members:`")
                 elif member not in raw_interfaces:
                     if not self.left_out.has_interface(member):
                         self.error(path, f"unknown interface {member!r}",
                                    "declare it under `interfaces:`")
                 elif member in controllers:
                     self.error(path, f"{member} is already a member of {controllers[member]}",
-                               "an interface can belong to one bond or bridge only")
+                               "remove it from one of them: an interface belongs to one bond "
+                               "or bridge only")
                 else:
                     controllers[member] = name
                     kind = raw_interfaces[member].get("type", "ethernet")
                     if raw.get("type") == "bond" and kind != "ethernet":
                         self.error(path, f"bond members must be ethernet devices, "
-                                   f"{member} is a {kind}")
+                                   f"{member} is a {kind}",
+                                   "list only ethernet devices in the bond's `members:`")
                     for key in _IP_KEYS:
                         if key in raw_interfaces[member]:
                             self.error(("interfaces", member, key),
@@ -275,7 +292,7 @@ class _Builder:
         for key, kinds in _TYPE_ONLY_KEYS.items():
             if key in raw and kind not in kinds:
                 self.error((*base, key), f"`{key}` does not apply to a {kind} interface",
-                           f"it is for {' and '.join(sorted(kinds))} interfaces", key=True)
+                           f"remove it, or set `type:` to {' or '.join(sorted(kinds))}", key=True)
         for key in _TYPE_REQUIRED_KEYS[kind]:
             if key not in raw:
                 self.error(base, f"a {kind} interface needs `{key}`", f"add `{key}:`",
@@ -364,7 +381,7 @@ class _Builder:
                      addresses: tuple[Address, ...]) -> Uplink | None:
         path: Path = (*base, "uplink")
         spec = raw["uplink"]
-        table = self.table((*path, "table"), spec["table"])
+        table = self.table((*path, "table"), spec["table"], main=False)
         if table == MAIN_TABLE:
             self.error((*path, "table"), "an uplink needs its own table, not main",
                        "define a table under `tables:` for this uplink")
@@ -420,8 +437,8 @@ class _Builder:
             modes = BOND_OPTION_MODES.get(key)
             if modes is not None and mode not in modes:
                 self.error((*path, key), f"`{key}` does not apply to bond mode {mode}",
-                           f"it applies to: {', '.join(m.value for m in BondMode if m in modes)}",
-                           key=True)
+                           f"remove it, or set `mode:` to one it applies to: "
+                           f"{', '.join(m.value for m in BondMode if m in modes)}", key=True)
         if "miimon" in options and "arp_interval" in options:
             self.error((*path, "arp_interval"), "`miimon` and `arp_interval` exclude each other",
                        "choose MII or ARP link monitoring", key=True)
@@ -440,7 +457,8 @@ class _Builder:
         for i, text in enumerate(options.get("arp_ip_target", [])):
             target = self.address((*path, "arp_ip_target", i), text)
             if target is not None and target.version != 4:
-                self.error((*path, "arp_ip_target", i), "ARP targets are IPv4 addresses")
+                self.error((*path, "arp_ip_target", i), "ARP targets are IPv4 addresses",
+                           "write the IPv4 address of a host the bond can reach")
             elif isinstance(target, ipaddress.IPv4Address):
                 targets.append(target)
         return BondOptions(
@@ -463,7 +481,8 @@ class _Builder:
             ok = False
         interfaces = self.data["interfaces"]
         if link == base[-1]:
-            self.error((*path, "link"), "a VLAN cannot sit on itself")
+            self.error((*path, "link"), "a VLAN cannot sit on itself",
+                       "set `link:` to the interface that carries the VLAN")
             ok = False
         elif link not in interfaces:
             if not self.left_out.has_interface(link):
@@ -510,7 +529,7 @@ class _Builder:
                     self.diagnostics.append(Diagnostic(
                         address.where, f"interfaces.{interface.name}.addresses",
                         f"address {address.address.ip} is already assigned at {first.where.brief}",
-                        "each address may be assigned once"))
+                        "remove one of the two: an address is assigned once"))
                 else:
                     seen[address.address.ip] = address
 
@@ -620,7 +639,7 @@ class _Builder:
         number = int(text, 0)
         if number > MAX_FWMARK:
             self.error(path, f"the {part} {text} is outside 0..0xffffffff",
-                       "marks and masks are 32-bit: at most 4294967295, or 0xffffffff")
+                       "write a 32-bit value: at most 4294967295, or 0xffffffff")
             return None
         return number
 

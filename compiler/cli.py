@@ -12,10 +12,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, TextIO
 
 from .backends import NAMES as TARGETS
+from .backends import target_name
 from .commands import SUBCOMMANDS
 
 if TYPE_CHECKING:
     from .errors import Diagnostic
+    from .model import Network
     from .output import OutputFile
 
 # `-` as the spec reads standard input; errors then name it so.
@@ -81,14 +83,15 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("-h", "--help", action="store_true", help="show this help and exit")
     parser.add_argument("spec", nargs="?",
                         help="the spec file (YAML); `-` reads it from standard input")
-    parser.add_argument("-t", "--target", choices=(*TARGETS, "all"),
-                        help="backend to compile for (default: networkd); `all` renders "
-                        "every backend")
+    parser.add_argument("-t", "--target", choices=(*TARGETS, "all"), type=target_name,
+                        help="backend to compile for (default: networkd; any case, "
+                        "e.g. NetworkManager); `all` renders every backend")
     parser.add_argument("-r", "--root", metavar="DIR",
                         help="write the files under DIR at their real paths")
     parser.add_argument("--check", action="store_true",
-                        help="with --root: write nothing, print a unified diff, exit 1 "
-                        "if anything would change (stale files included)")
+                        help="with --root: write nothing; print a unified diff and how "
+                        "many files would change (stale files included), exit 1, or say "
+                        "that DIR is up to date")
     parser.add_argument("--prune", action="store_true",
                         help="with --root: also remove files an earlier run generated "
                         "that the spec no longer produces")
@@ -223,29 +226,26 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: BinaryIO | N
             err.write(_format_located(_warning_text(warning), warning.where.line,
                                       warning.where.column, lines))
         if spec.warnings and args.strict:
-            count = len(spec.warnings)
-            err.write(f"netcompile: {count} warning{'s' if count != 1 else ''}, and --strict "
+            err.write(f"netcompile: {counted(len(spec.warnings), 'warning')}, and --strict "
                       "makes warnings errors; nothing was written\n")
             return EXIT_INVALID
         network = spec.network
         if from_stdin:
             network = replace(network, source_name="standard input")
         if args.validate and args.target is None:
-            out.write(f"{name}: valid: {len(network.interfaces)} interfaces, "
-                      f"{len(network.routes)} routes, {len(network.rules)} rules\n")
+            out.write(f"{name}: valid: {_summary(network)}\n")
             return EXIT_OK
         files = _merge([f for target in targets for f in render(network, target, spec.options)])
         if args.validate:
-            out.write(f"{name}: valid for {args.target}: {len(network.interfaces)} "
-                      f"interfaces, {len(network.routes)} routes, {len(network.rules)} rules\n")
+            out.write(f"{name}: valid for {args.target}: {_summary(network)}\n")
             return EXIT_OK
     except SpecError as error:
         lines = _source_lines(data)
         for diagnostic in error.diagnostics:
             err.write(_format_located(str(diagnostic), diagnostic.where.line,
                                       diagnostic.where.column, lines))
-        err.write(f"netcompile: {len(error.diagnostics)} error"
-                  f"{'s' if len(error.diagnostics) != 1 else ''}; nothing was written\n")
+        err.write(f"netcompile: {counted(len(error.diagnostics), 'error')}; nothing was "
+                  "written\n")
         return EXIT_INVALID
     except UnsupportedErrors as error:
         lines = _source_lines(data)
@@ -285,7 +285,11 @@ def _output(args: argparse.Namespace, files: list[OutputFile], targets: Sequence
             err.write(f"netcompile: error: reading under {root} failed: {error}\n")
             return EXIT_INVALID
         out.write(unified_diff(pending))
-        return EXIT_CHANGES if pending else EXIT_OK
+        if not pending:
+            err.write(f"netcompile: {root} is up to date\n")
+            return EXIT_OK
+        err.write(f"netcompile: {counted(len(pending), 'file')} would change\n")
+        return EXIT_CHANGES
     try:
         done = write_tree(root, files, targets, prune=args.prune)
     except RefusedPath as error:
@@ -308,6 +312,16 @@ def _output(args: argparse.Namespace, files: list[OutputFile], targets: Sequence
             err.write(f"netcompile: stale: {root / change.path} is no longer produced "
                       "(remove it with --prune)\n")
     return EXIT_OK
+
+
+def counted(count: int, noun: str) -> str:
+    """"1 rule", "2 rules": the plural agrees with the count (regular nouns only)."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
+def _summary(network: Network) -> str:
+    return (f"{counted(len(network.interfaces), 'interface')}, "
+            f"{counted(len(network.routes), 'route')}, {counted(len(network.rules), 'rule')}")
 
 
 def _merge(files: list[OutputFile]) -> list[OutputFile]:

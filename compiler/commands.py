@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, TextIO
 
 from .backends import NAMES as TARGETS
+from .backends import target_name
 
 if TYPE_CHECKING:
     from . import explain as explain_types
@@ -63,6 +64,7 @@ def _plan_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
     parser.add_argument("old", metavar="OLD", help="the spec before the change")
     parser.add_argument("new", metavar="NEW", help="the spec after the change")
     parser.add_argument("-t", "--target", choices=(*TARGETS, "all"), default="all",
+                        type=target_name,
                         help="backends whose files are compared (default: all)")
     parser.add_argument("-f", "--format", choices=("text", "markdown", "json"), default="text",
                         help="text (default), Markdown for a pull-request comment, or JSON "
@@ -144,6 +146,7 @@ def _validate_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
         "--diagnostics-format sarif for code-scanning views). Exit 0: all valid; 2: errors.")
     parser.add_argument("specs", nargs="+", metavar="SPEC", help="spec files")
     parser.add_argument("-t", "--target", choices=(*TARGETS, "all", "none"), default="all",
+                        type=target_name,
                         help="backends that must be able to express each spec (default: "
                         "all; none: the spec alone)")
     _diagnostics_option(parser)

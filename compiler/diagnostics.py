@@ -76,7 +76,10 @@ def as_json(found: list[Problem]) -> dict[str, Any]:
         "rule": p.rule, "message": p.message, "hint": p.hint, "path": p.path,
         "backend": p.backend,
         "location": None if p.where is None else {
-            "file": p.where.file, "line": p.where.line, "column": p.where.column},
+            "file": p.where.file,
+            # null for the file as a whole (one that could not be read)
+            "line": None if p.where.is_whole_file else p.where.line,
+            "column": None if p.where.is_whole_file else p.where.column},
     } for p in found]}
 
 
@@ -102,10 +105,12 @@ def as_sarif(found: list[Problem]) -> dict[str, Any]:
                                   f"({problem.hint})" if problem.hint else "") if part)},
         }
         if problem.where is not None:
-            result["locations"] = [{"physicalLocation": {
-                "artifactLocation": {"uri": problem.where.file.removeprefix("./")},
-                "region": {"startLine": problem.where.line,
-                           "startColumn": problem.where.column}}}]
+            physical: dict[str, Any] = {
+                "artifactLocation": {"uri": problem.where.file.removeprefix("./")}}
+            if not problem.where.is_whole_file:  # SARIF lines start at 1
+                physical["region"] = {"startLine": problem.where.line,
+                                      "startColumn": problem.where.column}
+            result["locations"] = [{"physicalLocation": physical}]
         results.append(result)
     return {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [{
         "tool": {"driver": {

@@ -8,14 +8,23 @@ from dataclasses import dataclass
 
 @dataclass(frozen=True, slots=True, order=True)
 class Location:
-    """A position in the spec file; line and column are 1-based."""
+    """A position in the spec file; line and column are 1-based. Line 0 is the file
+    as a whole (one that could not be read has no lines to point at)."""
 
     file: str
     line: int
     column: int
 
+    @classmethod
+    def whole(cls, file: str) -> Location:
+        return cls(file, 0, 0)
+
+    @property
+    def is_whole_file(self) -> bool:
+        return self.line == 0
+
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}:{self.column}"
+        return self.file if self.is_whole_file else f"{self.file}:{self.line}:{self.column}"
 
     @property
     def brief(self) -> str:

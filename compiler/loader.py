@@ -8,12 +8,15 @@ record positions keyed by the path of each value.
 
 from __future__ import annotations
 
+import contextlib
 import datetime
 import errno
 import functools
 import io
 import json
 import re
+import warnings
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any, BinaryIO
 
@@ -113,41 +116,49 @@ def read_file(path: str, name: str | None = None) -> bytes:
     say it is too large): a FIFO, /dev/zero or a huge sparse file costs no more."""
     try:
         with open(path, "rb") as stream:
-            return read_stream(stream, name or path)
+            return _read(stream, name or path)
     except OSError as error:
         raise _unreadable(name or path, error) from None
 
 
 def read_stream(stream: BinaryIO | None, name: str) -> bytes:
-    """Like read_file, from an open stream (standard input; None where the process
-    has none); short reads from a pipe are read on until the end or the limit."""
+    """Like read_file, from standard input (None where the process has none)."""
     if stream is None:
-        raise _unreadable(name, OSError(errno.EBADF, "standard input is closed"))
+        raise _unreadable(name, OSError(errno.EBADF, "standard input is closed"), stdin=True)
+    try:
+        return _read(stream, name)
+    except OSError as error:
+        raise _unreadable(name, error, stdin=True) from None
+
+
+def _read(stream: BinaryIO, name: str) -> bytes:
+    """Short reads from a pipe are read on until the end or the limit."""
     chunks: list[bytes] = []
     size = 0
-    try:
-        while size <= MAX_BYTES:
-            chunk = stream.read(MAX_BYTES + 1 - size)
-            if not chunk:
-                break
-            chunks.append(chunk)
-            size += len(chunk)
-    except OSError as error:
-        raise _unreadable(name, error) from None
+    while size <= MAX_BYTES:
+        chunk = stream.read(MAX_BYTES + 1 - size)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
     return b"".join(chunks)
 
 
-def _unreadable(name: str, error: OSError) -> SpecError:
-    return SpecError([Diagnostic(Location(name, 1, 1), "",
-                                 f"cannot read the spec: {error.strerror or error}",
-                                 "check the path and its permissions")])
+def _unreadable(name: str, error: OSError, stdin: bool = False) -> SpecError:
+    """Reported at the file, not at a line: nothing of it was read."""
+    hint = ("give the spec on standard input, or its file's path instead of `-`" if stdin
+            else "give the path of an existing file that you may read")
+    return SpecError([Diagnostic(Location.whole(name), "",
+                                 f"cannot read the spec: {error.strerror or error}", hint)])
 
 
 def load_bytes(raw: bytes, name: str) -> LoadedSpec:
     here = Location(name, 1, 1)
     if len(raw) > MAX_BYTES:
-        raise SpecError([Diagnostic(here, "", f"the spec is larger than {MAX_BYTES} bytes",
-                                    "a host's network spec is far smaller; check the file")])
+        raise SpecError([Diagnostic(Location.whole(name), "",
+                                    f"the spec is larger than {MAX_BYTES} bytes",
+                                    "give the spec's own file: a host's network spec is a "
+                                    "few KiB")])
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
@@ -203,6 +214,8 @@ def _compose(text: str, name: str) -> Any:
     from ruamel.yaml import YAML
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
+    from . import yamlerrors
+
     fast = _compose_libyaml(text)
     if fast is not None:
         return fast
@@ -211,26 +224,29 @@ def _compose(text: str, name: str) -> Any:
     # `%YAML 1.1` directive says, so that `yes` never silently becomes false.
     yaml.Resolver = _plain_resolver()
     try:
-        return yaml.compose(io.StringIO(text))
+        with _quiet():
+            return yaml.compose(io.StringIO(text))
     except MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        where = Location(name, mark.line + 1, mark.column + 1) if mark else Location(name, 1, 1)
-        problem = error.problem or error.context or "invalid YAML"
-        if "another document" in problem:
-            raise SpecError([Diagnostic(where, "", "invalid YAML: a second document",
-                                        "a spec is a single YAML document; remove `---` "
-                                        "and what follows")]) from None
-        if "'\\t'" in problem:
-            raise SpecError([Diagnostic(where, "", "invalid YAML: a tab where YAML needs spaces",
-                                        "indent with spaces, not tabs")]) from None
-        hint = "fix the YAML syntax at this position"
-        raise SpecError([Diagnostic(where, "", f"invalid YAML: {problem}", hint)]) from None
+        raise SpecError([yamlerrors.describe(error, name, text)]) from None
     except YAMLError as error:
         raise SpecError([Diagnostic(Location(name, 1, 1), "", f"invalid YAML: {error}",
-                                    "a spec is a single YAML document")]) from None
+                                    "write the spec as one YAML document")]) from None
+    except AssertionError:  # ruamel asserts on a %YAML version it does not know
+        raise SpecError([yamlerrors.unknown_version(name, text)]) from None
     except RecursionError:
         raise SpecError([Diagnostic(Location(name, 1, 1), "", "the YAML nests too deeply",
                                     f"keep nesting under {MAX_DEPTH} levels")]) from None
+
+
+@contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """ruamel warns on stderr about an anchor defined twice, which YAML allows (an
+    alias refers to the latest): a spec's messages are netcompile's alone."""
+    from ruamel.yaml.error import ReusedAnchorWarning
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ReusedAnchorWarning)
+        yield
 
 
 # libyaml's composer recurses on the C stack (no RecursionError: a crash, at some
@@ -256,7 +272,8 @@ def _compose_libyaml(text: str) -> Any:
     yaml = YAML(typ="safe", pure=False)
     yaml.Resolver = _plain_resolver()
     try:
-        return yaml.compose(io.StringIO(text))
+        with _quiet():
+            return yaml.compose(io.StringIO(text))
     except Exception:  # any failure: let the pure parser decide and explain
         return None
 
@@ -315,7 +332,8 @@ class _Builder:
                        "each other")
         if len(path) > MAX_DEPTH:
             self._fail(node, path, f"the spec nests deeper than {MAX_DEPTH} levels",
-                       "a spec needs a handful of levels; check the indentation")
+                       "indent each key two spaces under the key it belongs to; a spec "
+                       "needs a handful of levels")
         mark = node.start_mark
         values = self.positions.values
         if path not in values:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import difflib
 import functools
 import json
 import re
@@ -175,7 +176,6 @@ def _describe(error: Any, spec: LoadedSpec) -> list[Diagnostic]:
     where = positions.of(path)
     name = dotted(path)
     schema = error.schema if isinstance(error.schema, dict) else {}
-    description = schema.get("description", "")
     validator = error.validator
     instance = error.instance
 
@@ -185,8 +185,7 @@ def _describe(error: Any, spec: LoadedSpec) -> list[Diagnostic]:
         allowed = sorted(error.schema.get("properties", {}))
         return [Diagnostic(positions.of_key((*path, key)), dotted((*path, key)),
                            f"unknown key {shown(key)}",
-                           netplan_hint(path, key, instance)
-                           or (f"allowed here: {', '.join(allowed)}" if allowed else "remove it"))
+                           netplan_hint(path, key, instance) or _unknown_key_hint(key, allowed))
                 for key in instance if key not in error.schema.get("properties", {})]
     if validator == "required":
         missing = error.message.split("'")[1] if "'" in error.message else "?"
@@ -196,7 +195,8 @@ def _describe(error: Any, spec: LoadedSpec) -> list[Diagnostic]:
         wanted = error.validator_value
         wanted_text = (" or ".join(_TYPE_NAMES.get(w, str(w)) for w in wanted)
                        if isinstance(wanted, list) else _TYPE_NAMES.get(wanted, wanted))
-        hint = "quote the value" if wanted == "string" else description or "fix the value"
+        hint = (_TYPE_HINTS.get(wanted, f"write {wanted_text}") if isinstance(wanted, str)
+                else f"write {wanted_text}")
         return [Diagnostic(where, name, f"expected {wanted_text}, got {_describe_value(instance)}",
                            hint)]
     if validator == "enum":
@@ -206,10 +206,12 @@ def _describe(error: Any, spec: LoadedSpec) -> list[Diagnostic]:
     if validator == "const":
         return [Diagnostic(where, name, f"must be {error.validator_value!r}, got "
                            f"{_describe_value(instance)}",
-                           "this netcompile understands spec version 1")]
+                           f"write `version: {error.validator_value}`, the spec version this "
+                           "netcompile reads")]
     if validator == "pattern":
         return [Diagnostic(where, name, f"{shown(instance)} is not valid here",
-                           description or f"it must match {error.validator_value}")]
+                           _write("write", schema) or f"write a value that matches "
+                           f"{error.validator_value}")]
     if validator in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
         low = schema.get("minimum")
         high = schema.get("maximum")
@@ -217,10 +219,12 @@ def _describe(error: Any, spec: LoadedSpec) -> list[Diagnostic]:
                            f"use a value from {low} to {high}")]
     if validator in ("minLength", "maxLength"):
         return [Diagnostic(where, name, f"{shown(instance)} has the wrong length",
-                           description or f"{validator} is {error.validator_value}")]
+                           _write("write", schema) or f"write a value of "
+                           f"{'at least' if validator == 'minLength' else 'at most'} "
+                           f"{error.validator_value} characters")]
     if validator in ("minItems", "maxItems", "minProperties"):
         return [Diagnostic(where, name, _count_message(validator, error.validator_value),
-                           description or "fix the number of entries")]
+                           _count_hint(validator, error.validator_value, schema))]
     if validator == "format":
         if error.validator_value == "ip-interface" and _is_bare_address(instance):
             lone = 32 if ":" not in instance else 128
@@ -236,8 +240,58 @@ def _describe(error: Any, spec: LoadedSpec) -> list[Diagnostic]:
                            f"write e.g. {example}")]
     if validator == "oneOf":
         return [Diagnostic(where, name, f"{_describe_value(instance)} is not valid here",
-                           description or "see the spec reference")]
-    return [Diagnostic(where, name, error.message, description)]
+                           _write("write", schema) or "change it to a value the spec "
+                           "reference lists for this key")]
+    return [Diagnostic(where, name, error.message,
+                       _write("change it to", schema) or "change it to a value the spec "
+                       "reference lists for this key")]
+
+
+# What to write for a value of the wrong type. A string only needs quotes: the spec
+# had a number, boolean or date where text belongs.
+_TYPE_HINTS = {
+    "string": "quote the value",
+    "integer": "write a whole number, without quotes",
+    "boolean": "write true or false, without quotes",
+    "object": "write a mapping: `key: value` lines indented under the key, or {key: value}",
+    "array": "write a list: [a, b], or one `- item` line each, indented under the key",
+    "number": "write a number, without quotes",
+}
+
+
+def _write(verb: str, schema: dict[str, Any]) -> str:
+    """`verb` followed by what the schema says the value is, and its examples:
+    "write a DNS domain: labels of ..., such as example.com". Empty without a
+    description."""
+    description = schema.get("description", "").strip().rstrip(".")
+    if not description:
+        return ""
+    what = description[0].lower() + description[1:]
+    examples = [str(e) for e in schema.get("examples", ())]
+    return f"{verb} {what}" + (f", such as {' or '.join(examples)}" if examples else "")
+
+
+def _unknown_key_hint(key: str, allowed: list[str]) -> str:
+    """A misspelt key gets the key it most likely means; any other the keys there are."""
+    if not allowed:
+        return "remove it"
+    close = difflib.get_close_matches(key, allowed, n=1, cutoff=0.75)
+    listed = ", ".join(allowed)
+    if close:
+        return f"rename it to `{close[0]}`; allowed here: {listed}"
+    return f"remove it, or use a key allowed here: {listed}"
+
+
+def _count_hint(validator: str, limit: int, schema: dict[str, Any]) -> str:
+    description = schema.get("description", "").strip().rstrip(".")
+    why = f": {description[0].lower() + description[1:]}" if description else ""
+    if validator == "minItems":
+        return f"list at least {limit} entr{'y' if limit == 1 else 'ies'}{why}"
+    if validator == "maxItems":
+        return f"remove entries to keep at most {limit}{why}"
+    keys = sorted(schema.get("properties", {}))
+    return (f"add at least one of: {', '.join(keys)}" if keys
+            else f"add at least {limit} key{'s' if limit != 1 else ''}")
 
 
 def _is_bare_address(value: object) -> bool:
@@ -311,10 +365,10 @@ def _count_message(validator: str, limit: int) -> str:
 def _property_name_error(sub: Any, path: Path, spec: LoadedSpec) -> Diagnostic:
     key = sub.instance
     where = spec.positions.of_key((*path, key))
-    description = sub.schema.get("description", "") if isinstance(sub.schema, dict) else ""
     if sub.validator == "maxLength":
         message = f"the name {shown(key)} is longer than {sub.validator_value} characters"
     else:
         message = f"the name {shown(key)} is not allowed"
     return Diagnostic(where, dotted((*path, key)), message,
-                      description or "use letters, digits, '-' and '_'")
+                      _write("rename it to", sub.schema if isinstance(sub.schema, dict) else {})
+                      or "rename it with letters, digits, '-' and '_'")

@@ -267,14 +267,19 @@ def text(report: Report, spec: str, where: str) -> str:
                 for name, want, have in drift.differences()]
     counts = {a: sum(1 for d in report.drift if d.action == a)
               for a in ("missing", "extra", "different")}
-    ignored = (f"; {len(report.ignored)} entries of other software ignored (--strict shows "
-               "them)" if report.ignored else "")
+    ignored = (f"; {_entries(len(report.ignored))} of other software ignored (--strict "
+               "shows them)" if report.ignored else "")
     if report.ok:
-        out.append(f"in sync: {report.matched} entries match{ignored}")
+        verb = "matches" if report.matched == 1 else "match"
+        out.append(f"in sync: {_entries(report.matched)} {verb}{ignored}")
     else:
         out.append(f"drift: {counts['missing']} missing, {counts['extra']} extra, "
                    f"{counts['different']} different{ignored}")
     return "\n".join(out) + "\n"
+
+
+def _entries(count: int) -> str:
+    return f"{count} entr{'y' if count == 1 else 'ies'}"
 
 
 def _entry_json(entry: Entry | None) -> dict[str, object] | None:

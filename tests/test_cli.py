@@ -46,12 +46,14 @@ def test_root_writes_real_paths_with_modes(tmp_path: Path) -> None:
 
 def test_check_is_clean_after_write_and_reports_a_change(tmp_path: Path) -> None:
     assert run(SEED, "--root", str(tmp_path))[0] == 0
-    assert run(SEED, "--root", str(tmp_path), "--check") == (0, "", "")
+    assert run(SEED, "--root", str(tmp_path), "--check") == (
+        0, "", f"netcompile: {tmp_path} is up to date\n")
     unit = next((tmp_path / "etc" / "systemd" / "network").glob("*eth1.network"))
     unit.write_text(unit.read_text().replace("Table=101", "Table=999"))
-    code, out, _ = run(SEED, "--root", str(tmp_path), "--check")
+    code, out, err = run(SEED, "--root", str(tmp_path), "--check")
     assert code == 1
     assert "-Table=999" in out and "+Table=101" in out
+    assert err == "netcompile: 1 file would change\n"
     assert "999" in unit.read_text(), "--check must not write"
 
 
@@ -200,7 +202,7 @@ def test_standard_input_with_root_writes_and_checks(tmp_path: Path) -> None:
     rt_tables = tmp_path / "etc" / "iproute2" / "rt_tables.d" / "netcompile.conf"
     assert rt_tables.read_text().endswith("100\tisp-a\n101\tisp-b\n")
     assert run_stdin(spec, "-", "--target", "all", "--root", str(tmp_path), "--check") == (
-        0, "", "")
+        0, "", f"netcompile: {tmp_path} is up to date\n")
     assert run_stdin(spec, "-", "--validate")[1] == (
         "<stdin>: valid: 2 interfaces, 5 routes, 2 rules\n")
 

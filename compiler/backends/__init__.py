@@ -28,6 +28,12 @@ REGISTRY: dict[str, str] = {
 NAMES: tuple[str, ...] = tuple(REGISTRY)
 
 
+def target_name(text: str) -> str:
+    """A --target as typed, in any case: `-t NetworkManager`, as the spec's own
+    `renderer: NetworkManager` spells it, is `networkmanager`."""
+    return text.lower()
+
+
 @functools.cache
 def backend(name: str) -> Backend:
     found: Backend = importlib.import_module(REGISTRY[name]).BACKEND

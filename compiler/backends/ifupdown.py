@@ -174,7 +174,7 @@ def _block(network: Network, interface: Interface, renames: list[str],
                 f"a VLAN named {name!r}: the vlan package's hook takes the VLAN id from "
                 "the interface name (vlanID, vlan0ID or RAW.ID) and creates nothing for "
                 "other names",
-                f"name the interface vlan{vlan.id}")
+                f"rename the interface vlan{vlan.id}")
         link.append(("vlan-raw-device", _name(vlan.link)))
     if interface.kind == Kind.BRIDGE:
         link.append(("bridge_ports", " ".join(_name(m) for m in interface.members)))

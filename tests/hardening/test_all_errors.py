@@ -55,7 +55,8 @@ def test_netplan_input_gets_the_one_error_that_says_what_it_is() -> None:
 
 
 def test_most_of_the_corpus_loads() -> None:
-    assert len(LOADING) >= len(CORPUS) - 8
+    # Those that do not: broken YAML (yaml-*.yaml and a few more) and the netplan file.
+    assert len(LOADING) >= len(CORPUS) - 15
 
 
 @pytest.mark.parametrize("spec", LOADING, ids=lambda p: p.stem)
@@ -68,7 +69,8 @@ def test_a_schema_error_elsewhere_hides_no_error(spec: Path) -> None:
     after = errors(raw + UNKNOWN_KEY)
     last_line = (raw + UNKNOWN_KEY).count(b"\n")
     assert after == [*before, f"{SPEC_NAME}:{last_line}:1: zz_unknown: unknown key "
-                     "'zz_unknown' (allowed here: interfaces, netplan, rules, tables, version)"]
+                     "'zz_unknown' (remove it, or use a key allowed here: interfaces, netplan, "
+                     "rules, tables, version)"]
 
 
 def paths(node: Any, path: tuple[str | int, ...] = ()) -> Iterator[tuple[str | int, ...]]:

@@ -33,9 +33,13 @@ CASES: dict[str, tuple[bytes, str]] = {
     "escape-sequence": (VALID_HEAD + b"    mtu: \x1b[31m\n", "4:10: the control character U+001B"),
     "tab-indent": (b"version: 1\ninterfaces:\n\teth0: {}\n",
                    "3:1: invalid YAML: a tab where YAML needs spaces"),
-    "unclosed-double-quote": (b'version: 1\ninterfaces: {"eth0: {}}\n', "3:1: invalid YAML: "),
-    "unclosed-single-quote": (b"version: 1\ninterfaces:\n  'eth0: {}\n", "4:1: invalid YAML: "),
-    "unclosed-flow": (b"version: 1\ninterfaces: {eth0: {}\n", "3:1: invalid YAML: "),
+    # Located where the cause is: the quote or bracket that is never closed.
+    "unclosed-double-quote": (b'version: 1\ninterfaces: {"eth0: {}}\n',
+                              "2:14: invalid YAML: a quoted value that never ends"),
+    "unclosed-single-quote": (b"version: 1\ninterfaces:\n  'eth0: {}\n",
+                              "3:3: invalid YAML: a quoted value that never ends"),
+    "unclosed-flow": (b"version: 1\ninterfaces: {eth0: {}\n",
+                      "2:13: invalid YAML: a `{` mapping that is never closed"),
     "top-level-list": (b"- version: 1\n- interfaces: {}\n",
                        "1:1: the top level of the spec must be a mapping"),
     "top-level-scalar": (b"netcompile\n", "1:1: the top level of the spec must be a mapping"),
@@ -72,7 +76,7 @@ CASES: dict[str, tuple[bytes, str]] = {
     "complex-key": (b"version: 1\ninterfaces:\n  ? [eth0]\n  : {}\n",
                     "3:5: interfaces: a mapping key must be a plain value"),
     "undefined-alias": (b"version: 1\ninterfaces: *nothing\n",
-                        "2:13: invalid YAML: found undefined alias"),
+                        "2:13: invalid YAML: the alias *nothing refers to no anchor"),
 }
 
 
@@ -102,7 +106,7 @@ def test_oversized_spec_is_refused_before_parsing(tmp_path: Path) -> None:
         stream.write(b"  # padding\n" * (MAX_BYTES // 12 + 10))
     result = run_cli(spec, "--validate")
     assert result.returncode == 2
-    assert f"{spec}:1:1: the spec is larger than {MAX_BYTES} bytes" in result.stderr
+    assert f"{spec}: the spec is larger than {MAX_BYTES} bytes" in result.stderr
     assert "Traceback" not in result.stderr
 
 

@@ -68,7 +68,7 @@ def test_an_invalid_spec_in_a_fifo_is_quoted_without_reading_it_again(tmp_path: 
 def test_dev_zero_is_too_large_in_bounded_memory() -> None:
     done = netcompile("/dev/zero")
     assert done.returncode == 2
-    assert done.stderr.startswith(f"/dev/zero:1:1: the spec is larger than {MAX_BYTES} bytes")
+    assert done.stderr.startswith(f"/dev/zero: the spec is larger than {MAX_BYTES} bytes")
     assert "Traceback" not in done.stderr and "MemoryError" not in done.stderr
 
 
@@ -78,7 +78,7 @@ def test_a_huge_sparse_file_is_too_large_in_bounded_memory(tmp_path: Path) -> No
         stream.truncate(3 * 1024**3)  # 3 GiB of zeros that take no disk space
     done = netcompile(str(sparse))
     assert done.returncode == 2
-    assert done.stderr.startswith(f"{sparse}:1:1: the spec is larger than {MAX_BYTES} bytes")
+    assert done.stderr.startswith(f"{sparse}: the spec is larger than {MAX_BYTES} bytes")
     assert "Traceback" not in done.stderr and "MemoryError" not in done.stderr
 
 
@@ -89,17 +89,17 @@ def test_the_limit_is_exact_on_standard_input(size: int) -> None:
     done = subprocess.run([sys.executable, "-m", "netcompile", "-"], input=text,
                           capture_output=True, timeout=TIMEOUT, check=False)
     assert done.returncode == 2
-    too_large = b"<stdin>:1:1: the spec is larger than"
+    too_large = b"<stdin>: the spec is larger than"
     assert done.stderr.startswith(too_large) == (size > MAX_BYTES)
     if size == MAX_BYTES:
         assert done.stderr.startswith(b"<stdin>:4:10: interfaces.eth0.mtu: 10 is out of range")
 
 
-def test_a_closed_standard_input_is_a_located_error() -> None:
+def test_a_closed_standard_input_is_an_error_about_the_input() -> None:
     done = subprocess.run([sys.executable, "-m", "netcompile", "-"], capture_output=True,
                           text=True, timeout=TIMEOUT, preexec_fn=lambda: os.close(0),
                           check=False)
     assert (done.returncode, done.stderr.splitlines()) == (2, [
-        "<stdin>:1:1: cannot read the spec: standard input is closed "
-        "(check the path and its permissions)",
+        "<stdin>: cannot read the spec: standard input is closed "
+        "(give the spec on standard input, or its file's path instead of `-`)",
         "netcompile: 1 error; nothing was written"])

@@ -88,7 +88,8 @@ def test_a_link_to_a_generated_looking_file_is_never_stale(
     assert run(str(spec), "--target", "networkd", "--root", str(root))[0] == 0
     link = root / "etc" / "systemd" / "network" / "30-eth9.network"
     link.symlink_to(elsewhere / "30-eth9.network")
-    assert run(str(spec), "--target", "networkd", "--root", str(root), "--check") == (0, "", "")
+    assert run(str(spec), "--target", "networkd", "--root", str(root), "--check") == (
+        0, "", f"netcompile: {root} is up to date\n")
     assert run(str(spec), "--target", "networkd", "--root", str(root), "--prune")[0] == 0
     assert link.is_symlink()
     assert (elsewhere / "30-eth9.network").read_text() == GENERATED
@@ -118,7 +119,8 @@ def test_the_root_itself_may_be_a_link(tmp_path: Path, spec: Path) -> None:
     root.symlink_to(real)
     assert run(str(spec), "--target", "networkd", "--root", str(root))[0] == 0
     assert (real / "etc" / "systemd" / "network" / "30-eth0.network").is_file()
-    assert run(str(spec), "--target", "networkd", "--root", str(root), "--check") == (0, "", "")
+    assert run(str(spec), "--target", "networkd", "--root", str(root), "--check") == (
+        0, "", f"netcompile: {root} is up to date\n")
 
 
 def test_a_fifo_at_a_produced_path_is_refused_not_waited_on(tmp_path: Path,
