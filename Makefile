@@ -3,7 +3,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-SYSTEM_PACKAGES := iproute2 iputils-ping iperf3 nftables ifupdown netplan.io network-manager dbus time
+SYSTEM_PACKAGES := iproute2 iputils-ping iperf3 nftables ifupdown isc-dhcp-client netplan.io network-manager dnsmasq-base radvd dbus time
 SPEC ?= examples/two-uplinks.yaml
 TARGET ?= networkd
 
