@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+import netcompile
+
 from . import compile_speed
 from .report import compile_markdown, write_json
 
@@ -21,8 +23,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--repeats", type=int, help="compile runs per size (default 7)")
     parser.add_argument("--rate", type=float, default=100.0, help="tbf rate per uplink, Mbit/s")
     parser.add_argument("--duration", type=float, help="seconds of traffic per case (default 5)")
-    parser.add_argument("--backends", default="networkd,netplan,networkmanager,ifupdown",
-                        help="comma-separated appliers for the throughput run")
+    parser.add_argument("--backends", default=",".join(netcompile.targets()),
+                        help="comma-separated appliers for the throughput run "
+                        "(default: every backend)")
     return parser
 
 

@@ -6,66 +6,103 @@ The library API, for image builders:
     >>> files = netcompile.compile_file("spec.yaml", "networkd")
     >>> for f in files: print(f.path, oct(f.mode))
 
-`compile_file` returns the files in memory and touches no disk; it raises
+`compile_file` returns the files in memory and touches no disk (`load_spec` and
+`render(network, target, options)` are its two halves); it raises
 `SpecError` (invalid spec) or `UnsupportedErrors` (a backend cannot express
 something), both subclasses of `NetcompileError`.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
 from .errors import NetcompileError, SpecError, UnsupportedError, UnsupportedErrors
 from .model import Network
+from .options import NetplanOptions, NetplanRenderer, RenderOptions
 from .output import OutputFile
+
+if TYPE_CHECKING:
+    from .loader import LoadedSpec
 
 __version__ = "0.1.0"
 
 __all__ = [
     "NetcompileError",
+    "NetplanOptions",
+    "NetplanRenderer",
     "Network",
     "OutputFile",
+    "RenderOptions",
+    "Spec",
     "SpecError",
     "UnsupportedError",
     "UnsupportedErrors",
     "build_network",
     "compile_file",
     "load_network",
+    "load_spec",
+    "load_spec_bytes",
     "render",
     "targets",
 ]
 
 
-def load_network(data: bytes, name: str) -> Network:
-    """Validate spec bytes and return the model with every intent expanded."""
-    from . import build, passes, schema
+@dataclass(frozen=True, slots=True)
+class Spec:
+    """A compiled spec: the host's model with every intent expanded, and the backend
+    choices the spec makes (its `netplan:` key)."""
+
+    network: Network
+    options: RenderOptions
+
+
+def load_spec_bytes(data: bytes, name: str) -> Spec:
+    """Validate spec bytes; `name` is what errors and file headers call the spec."""
     from .loader import load_bytes
 
-    spec = load_bytes(data, name)
-    schema.validate(spec)
-    return passes.expand(build.build(spec))
+    return _compile(load_bytes(data, name))
+
+
+def load_spec(path: str) -> Spec:
+    """Like load_spec_bytes, for a file; errors name the file as given."""
+    from .loader import load_file
+
+    return _compile(load_file(path))
+
+
+def load_network(data: bytes, name: str) -> Network:
+    """Validate spec bytes and return the model with every intent expanded."""
+    return load_spec_bytes(data, name).network
 
 
 def build_network(path: str) -> Network:
     """Like load_network, for a file; errors name the file as given."""
-    from . import build, passes, schema
-    from .loader import load_file
-
-    spec = load_file(path)
-    schema.validate(spec)
-    return passes.expand(build.build(spec))
+    return load_spec(path).network
 
 
 def targets() -> tuple[str, ...]:
-    from .backends import BACKENDS
+    from .backends import NAMES
 
-    return tuple(BACKENDS)
+    return NAMES
 
 
-def render(network: Network, target: str) -> list[OutputFile]:
-    """The files one backend makes of the model, sorted by path."""
-    from .backends import renderer
+def render(network: Network, target: str,
+           options: RenderOptions | None = None) -> list[OutputFile]:
+    """The files one backend makes of the model, sorted by path. `options` default to
+    what a spec without backend choices gets."""
+    from . import backends
 
-    return sorted(renderer(target)(network), key=lambda f: f.path)
+    return backends.render(network, target, options)
 
 
 def compile_file(path: str, target: str) -> list[OutputFile]:
-    return render(build_network(path), target)
+    spec = load_spec(path)
+    return render(spec.network, target, spec.options)
+
+
+def _compile(loaded: LoadedSpec) -> Spec:
+    from . import build, passes, schema
+
+    schema.validate(loaded)
+    return Spec(passes.expand(build.build(loaded)), build.render_options(loaded))

@@ -28,8 +28,6 @@ from .model import (
     IPNetwork,
     Kind,
     Match,
-    NetplanOptions,
-    NetplanRenderer,
     Network,
     Route,
     RouteType,
@@ -39,6 +37,7 @@ from .model import (
     Uplink,
     VlanOptions,
 )
+from .options import NetplanOptions, NetplanRenderer, RenderOptions
 
 DEFAULT_UPLINK_PRIORITY = 1000
 
@@ -78,6 +77,10 @@ _TYPE_REQUIRED_KEYS: dict[Kind, tuple[str, ...]] = {
 }
 # Keys that configure IP on an interface: a bond or bridge member must have none.
 _IP_KEYS = ("addresses", "gateways", "dhcp4", "dhcp6", "dns", "uplink", "routes")
+# Below this MTU the kernel turns IPv6 off on the link (RFC 8200's minimum link MTU).
+IPV6_MIN_MTU = 1280
+# Firewall marks and their masks are 32-bit in the kernel (FRA_FWMARK, FRA_FWMASK).
+MAX_FWMARK = 0xFFFFFFFF
 
 
 class _Builder:
@@ -87,6 +90,10 @@ class _Builder:
         self.diagnostics: list[Diagnostic] = []
         self.tables: dict[str, int] = {}
         self.host_addresses: set[IPAddress] = set()
+        # What no gateway may be: the host's own addresses (where each is written),
+        # and the network and broadcast addresses of its IPv4 prefixes.
+        self.own_addresses: dict[IPAddress, Location] = {}
+        self.not_hosts: dict[IPAddress, str] = {}
 
     # -- reporting -----------------------------------------------------------------
     def at(self, path: Path) -> Location:
@@ -146,10 +153,12 @@ class _Builder:
     def build(self) -> Network:
         self.build_tables()
         raw_interfaces: dict[str, Any] = self.data["interfaces"]
+        self.collect_own_addresses(raw_interfaces)
         controllers = self.collect_membership(raw_interfaces)
         interfaces = [self.build_interface(name, raw, controllers.get(name))
                       for name, raw in raw_interfaces.items()]
         by_name = {i.name: i for i in interfaces}
+        self.check_stacking(by_name)
         self.check_addresses(interfaces)
         self.host_addresses = {a.address.ip for i in interfaces for a in i.addresses}
         routes = [route for name, raw in raw_interfaces.items()
@@ -167,21 +176,7 @@ class _Builder:
             tables=tuple(sorted(tables, key=lambda t: t.number)),
             routes=tuple(routes),
             rules=tuple(rules),
-            netplan=self.build_netplan(),
         )
-
-    def build_netplan(self) -> NetplanOptions:
-        raw = self.data.get("netplan")
-        if raw is None:
-            return NetplanOptions()
-        defaults = NetplanOptions()
-        version = defaults.version
-        if "version" in raw:
-            major, _, minor = raw["version"].partition(".")
-            version = (int(major), int(minor))
-        return NetplanOptions(
-            renderer=NetplanRenderer(raw.get("renderer", defaults.renderer.value)),
-            version=version, where=self.spec.positions.of_key(("netplan",)))
 
     def build_tables(self) -> None:
         numbers: dict[int, str] = {}
@@ -203,6 +198,40 @@ class _Builder:
                 continue
             numbers[number] = name
             self.tables[name] = number
+
+    def collect_own_addresses(self, raw_interfaces: dict[str, Any]) -> None:
+        """Fill `own_addresses` and `not_hosts` before any gateway is read (a gateway
+        may be another interface's address). Addresses that do not parse are reported
+        by `interface_address`."""
+        for name, raw in raw_interfaces.items():
+            for index, text in enumerate(raw.get("addresses", [])):
+                try:
+                    value = parse_interface(text)
+                except ValueError:
+                    continue
+                self.own_addresses.setdefault(
+                    value.ip, self.at(("interfaces", name, "addresses", index)))
+                prefix = value.network
+                if value.version == 4 and prefix.prefixlen < 31:  # /31 and /32 are all hosts
+                    self.not_hosts[prefix.network_address] = f"the network address of {prefix}"
+                    self.not_hosts[prefix.broadcast_address] = (
+                        f"the broadcast address of {prefix}")
+
+    def check_gateway(self, path: Path, gateway: IPAddress) -> bool:
+        """False (with an error) for a gateway the kernel refuses or that leads back to
+        this host. IPv6's subnet-router anycast address (the prefix's first address) is
+        accepted: routers answer on it, and the kernel takes it as a gateway."""
+        own = self.own_addresses.get(gateway)
+        if own is not None:
+            self.error(path, f"gateway {gateway} is an address of this host "
+                       f"(at {own.brief})", "write the address of the next router on the link")
+            return False
+        special = self.not_hosts.get(gateway)
+        if special is not None:
+            self.error(path, f"gateway {gateway} is {special}",
+                       "write the router's own address inside the prefix")
+            return False
+        return True
 
     def collect_membership(self, raw_interfaces: dict[str, Any]) -> dict[str, str]:
         """Map each bond/bridge member to its controller; check the members exist."""
@@ -229,6 +258,12 @@ class _Builder:
                             self.error(("interfaces", member, key),
                                        f"{member} is a member of {name} and cannot carry "
                                        f"`{key}`", f"move it to {name}", key=True)
+                    if raw.get("type") == "bond" and "mtu" in raw_interfaces[member]:
+                        bond = self.spec.positions.of_key(("interfaces", name))
+                        self.error(("interfaces", member, "mtu"),
+                                   f"{member} is a member of bond {name} (at {bond.brief}), "
+                                   "which gives its members its own MTU when it enslaves them",
+                                   f"move `mtu:` to {name}", key=True)
         return controllers
 
     def build_interface(self, name: str, raw: dict[str, Any], controller: str | None) -> Interface:
@@ -254,11 +289,18 @@ class _Builder:
         match = (Match(**raw["match"], where=self.spec.positions.of_key((*base, "match")))
                  if "match" in raw and kind == Kind.ETHERNET else None)
         uplink = self.build_uplink(base, raw, addresses) if "uplink" in raw else None
+        mtu = raw.get("mtu")
+        if mtu is not None and mtu < IPV6_MIN_MTU and (
+                raw.get("dhcp6", False) or any(a.family == 6 for a in addresses)):
+            self.error((*base, "mtu"), f"MTU {mtu} is below {IPV6_MIN_MTU}, IPv6's minimum, "
+                       f"and {name} has IPv6 configured",
+                       f"raise it to {IPV6_MIN_MTU} or more: below that the kernel turns IPv6 "
+                       "off on the link, and networkd raises the MTU instead")
         return Interface(
             name=name, kind=kind, where=self.spec.positions.of_key(base), match=match,
             addresses=addresses, gateways=gateways,
             dhcp4=raw.get("dhcp4", False), dhcp6=raw.get("dhcp6", False),
-            mtu=raw.get("mtu"), dns_servers=dns_servers,
+            mtu=mtu, dns_servers=dns_servers,
             dns_search=tuple(dns.get("search", [])), uplink=uplink,
             bond=self.build_bond(base, raw) if kind == Kind.BOND and "bond" in raw else None,
             vlan=self.build_vlan(base, raw) if kind == Kind.VLAN and "vlan" in raw else None,
@@ -304,6 +346,8 @@ class _Builder:
                            "add more default routes under `routes:` with metrics")
                 continue
             seen[gateway.version] = self.at(path)
+            if not self.check_gateway(path, gateway):
+                continue
             dhcp = raw.get("dhcp4" if gateway.version == 4 else "dhcp6", False)
             if not dhcp and not any(gateway in a.address.network for a in addresses):
                 self.error(path, f"gateway {gateway} is not inside any of the interface's "
@@ -394,6 +438,35 @@ class _Builder:
             ok = False
         return VlanOptions(vlan_id, link) if ok else None
 
+    def check_stacking(self, by_name: dict[str, Interface]) -> None:
+        """Every device must be creatable after the ones it sits on: a VLAN after its
+        link, a bond or bridge after its members. A cycle (a bridge whose member VLAN
+        sits on that bridge) can never come up; reported once, at the VLAN's link."""
+        below: dict[str, list[str]] = {
+            name: [*i.members, *([i.vlan.link] if i.vlan is not None else [])]
+            for name, i in by_name.items()}
+        done: set[str] = set()
+
+        def visit(name: str, trail: list[str]) -> None:
+            if name in done or name not in below:
+                return
+            if name in trail:
+                cycle = [*trail[trail.index(name):], name]
+                vlan = next((n for n in cycle if by_name[n].vlan is not None), cycle[0])
+                path: Path = (("interfaces", vlan, "vlan", "link") if by_name[vlan].vlan
+                              else ("interfaces", vlan))
+                self.error(path, "these interfaces sit on each other in a cycle: "
+                           + " -> ".join(cycle),
+                           "put the VLAN on a device outside the bond or bridge it joins")
+                done.update(cycle)
+                return
+            for child in below[name]:
+                visit(child, [*trail, name])
+            done.add(name)
+
+        for name in sorted(below):
+            visit(name, [])
+
     def check_addresses(self, interfaces: list[Interface]) -> None:
         seen: dict[Any, Address] = {}
         for interface in interfaces:
@@ -432,6 +505,8 @@ class _Builder:
             if gateway is not None and route_type != RouteType.UNICAST:
                 self.error((*path, "via"), f"a {route_type} route has no gateway",
                            "remove `via:` or the `type:`")
+            elif gateway is not None and not self.check_gateway((*path, "via"), gateway):
+                gateway = None
             on_link = raw.get("on_link", False)
             if (gateway is not None and not on_link and gateway.version == destination.version
                     and not any(gateway in a.address.network for a in interface.addresses)
@@ -449,7 +524,7 @@ class _Builder:
                 metric=raw.get("metric", KERNEL_DEFAULT_METRIC[family_of]),
                 where=self.at(path), gateway=gateway, on_link=on_link,
                 scope=Scope(raw["scope"]) if "scope" in raw else None,
-                source=source, type=route_type))
+                source=source, type=route_type, path=dotted(path)))
         return routes
 
     def build_rule(self, index: int, raw: dict[str, Any],
@@ -477,15 +552,38 @@ class _Builder:
             if key in raw and raw[key] not in interfaces:
                 self.error((*path, key), f"unknown interface {raw[key]!r}",
                            "declare it under `interfaces:`")
-        fwmark, fwmask = _fwmark(raw.get("fwmark"))
+        fwmark, fwmask = self.fwmark((*path, "fwmark"), raw.get("fwmark"))
         table = self.table((*path, "table"), raw["table"])
         if table is None:
             return None
         family: Family = 4 if families.pop() == 4 else 6
-        return Rule(family=family, priority=raw["priority"], table=table, interface="",
+        return Rule(family=family, priority=raw["priority"], table=table,
                     where=self.at(path), source=selectors["from"],
                     destination=selectors["to"], iif=raw.get("iif"), oif=raw.get("oif"),
                     fwmark=fwmark, fwmask=fwmask)
+
+    def fwmark(self, path: Path, value: int | str | None) -> tuple[int | None, int | None]:
+        """Mark and mask of `fwmark:`; the schema admits ten decimal digits, so the
+        range is checked here."""
+        if value is None or isinstance(value, int):  # the schema bounds an integer
+            return value, None
+        mark_text, _, mask_text = value.partition("/")
+        mark = self.fwmark_part(path, "mark", mark_text)
+        mask = self.fwmark_part(path, "mask", mask_text) if mask_text else None
+        return mark, mask
+
+    def fwmark_part(self, path: Path, part: str, text: str) -> int | None:
+        if len(text) > 1 and text.startswith("0") and not text.startswith("0x"):
+            # `ip rule` reads 010 as octal 8; Python's int() refuses it.
+            self.error(path, f"the {part} {text} has a leading zero, which `ip rule` reads "
+                       "as octal", "write it without leading zeros, or in hex as 0x...")
+            return None
+        number = int(text, 0)
+        if number > MAX_FWMARK:
+            self.error(path, f"the {part} {text} is outside 0..0xffffffff",
+                       "marks and masks are 32-bit: at most 4294967295, or 0xffffffff")
+            return None
+        return number
 
     def check_uplinks(self, interfaces: list[Interface]) -> None:
         defaults = [i for i in interfaces if i.uplink is not None and i.uplink.main_default]
@@ -518,13 +616,6 @@ class _Builder:
             used[interface.uplink.table] = interface
 
 
-def _fwmark(value: int | str | None) -> tuple[int | None, int | None]:
-    if value is None:
-        return None, None
-    if isinstance(value, int):
-        return value, None
-    mark, _, mask = value.partition("/")
-    return int(mark, 0), (int(mask, 0) if mask else None)
 
 
 _UNSAFE_NAME_CHARS = re.compile(r"[^A-Za-z0-9._+@-]")
@@ -541,3 +632,18 @@ def safe_source_name(path: str) -> str:
 def build(spec: LoadedSpec) -> Network:
     """The model of a schema-valid spec, before intent passes; raises SpecError."""
     return _Builder(spec).build()
+
+
+def render_options(spec: LoadedSpec) -> RenderOptions:
+    """The backend choices a schema-valid spec makes (its `netplan:` key)."""
+    raw = spec.data.get("netplan")
+    if raw is None:
+        return RenderOptions()
+    defaults = NetplanOptions()
+    version = defaults.version
+    if "version" in raw:
+        major, _, minor = raw["version"].partition(".")
+        version = (int(major), int(minor))
+    return RenderOptions(netplan=NetplanOptions(
+        renderer=NetplanRenderer(raw.get("renderer", defaults.renderer.value)),
+        version=version, where=spec.positions.of_key(("netplan",))))

@@ -10,10 +10,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
+from .backends import NAMES as TARGETS
+
 if TYPE_CHECKING:
     from .output import OutputFile
-
-TARGETS = ("networkd", "netplan", "networkmanager", "ifupdown")
 
 EXIT_OK = 0
 EXIT_CHANGES = 1
@@ -111,17 +111,18 @@ def main(argv: Sequence[str] | None = None, out: TextIO | None = None,
 
 
 def _run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from . import build_network, render
+    from . import load_spec, render
     from .errors import NetcompileError, SpecError, UnsupportedErrors
 
     targets = TARGETS if args.target == "all" else (args.target,)
     try:
-        network = build_network(args.spec)
+        spec = load_spec(args.spec)
+        network = spec.network
         if args.validate:
             out.write(f"{args.spec}: valid: {len(network.interfaces)} interfaces, "
                       f"{len(network.routes)} routes, {len(network.rules)} rules\n")
             return EXIT_OK
-        files = _merge([f for target in targets for f in render(network, target)])
+        files = _merge([f for target in targets for f in render(network, target, spec.options)])
     except SpecError as error:
         for diagnostic in error.diagnostics:
             err.write(_format_located(str(diagnostic), diagnostic.where.line,

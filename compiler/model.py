@@ -172,6 +172,35 @@ class Interface:
     def is_member(self) -> bool:
         return self.controller is not None
 
+    # -- per address family: what every backend asks of an interface ------------------
+    def addresses_of(self, family: Family) -> tuple[Address, ...]:
+        return tuple(a for a in self.addresses if a.family == family)
+
+    def dhcp(self, family: Family) -> bool:
+        """Whether the family's addresses come from DHCP (DHCPv6 for IPv6)."""
+        return self.dhcp4 if family == 4 else self.dhcp6
+
+    def configured(self, family: Family) -> bool:
+        """Whether the family carries IP configuration: static addresses or DHCP."""
+        return self.dhcp(family) or any(a.family == family for a in self.addresses)
+
+    def dns_servers_of(self, family: Family) -> tuple[IPAddress, ...]:
+        return tuple(s for s in self.dns_servers if s.version == family)
+
+    # -- what the host does on its own, decided once for every backend ---------------
+    @property
+    def accepts_ra(self) -> bool:
+        """Router advertisements are taken only where DHCPv6 needs them (a DHCPv6
+        client starts from an RA): a statically configured interface never gets RA
+        routes or SLAAC addresses."""
+        return self.dhcp6
+
+    @property
+    def ipv6_link_local(self) -> bool:
+        """An IPv6 link-local address on every link that carries IP configuration, as
+        the kernel itself would add; none on bond and bridge members. Never IPv4LL."""
+        return not self.is_member
+
 
 @dataclass(frozen=True, slots=True)
 class Route:
@@ -189,6 +218,9 @@ class Route:
     scope: Scope | None = None
     source: IPAddress | None = None
     type: RouteType = RouteType.UNICAST
+    # The key path of the spec value it comes from (`interfaces.eth0.routes[1]`), for
+    # messages whose caret points at `where`.
+    path: str = field(default="", compare=False)
 
     @property
     def family(self) -> Family:
@@ -202,13 +234,14 @@ class Route:
 @dataclass(frozen=True, slots=True)
 class Rule:
     """One policy routing rule. `interface` owns it: backends that attach rules to
-    a link (networkd, NetworkManager, ifupdown) put it in that link's configuration."""
+    a link (networkd, NetworkManager, ifupdown) put it in that link's configuration.
+    A spec rule has no owner until passes.assign_rule_owners gives it one."""
 
     family: Family
     priority: int
     table: int
-    interface: str
     where: Location
+    interface: str | None = None
     origin: Origin = Origin.SPEC
     source: IPNetwork | None = None
     destination: IPNetwork | None = None
@@ -230,25 +263,6 @@ class Table:
     where: Location
 
 
-class NetplanRenderer(enum.StrEnum):
-    NETWORKD = "networkd"
-    NETWORK_MANAGER = "NetworkManager"
-
-
-# Debian 12's netplan.io: what a spec targets unless it says otherwise.
-DEFAULT_NETPLAN_VERSION = (0, 106)
-
-
-@dataclass(frozen=True, slots=True)
-class NetplanOptions:
-    """The netplan backend's choices (the spec's `netplan:`); other backends ignore them.
-    `where` is the `netplan` key, or None when the spec has none."""
-
-    renderer: NetplanRenderer = NetplanRenderer.NETWORKD
-    version: tuple[int, int] = DEFAULT_NETPLAN_VERSION
-    where: Location | None = field(default=None, compare=False)
-
-
 @dataclass(frozen=True, slots=True)
 class Network:
     """The whole host. `source_name` is the spec's file name, for file headers."""
@@ -258,7 +272,6 @@ class Network:
     tables: tuple[Table, ...] = ()
     routes: tuple[Route, ...] = ()
     rules: tuple[Rule, ...] = ()
-    netplan: NetplanOptions = NetplanOptions()
     _by_name: dict[str, Interface] = field(default_factory=dict, compare=False, repr=False)
     # Routes and rules by owner, so that a backend's per-interface lookups stay linear
     # in the spec's size; init=False, so that `replace` builds them anew.
@@ -297,7 +310,8 @@ def _group(items: tuple[_Owned, ...]) -> dict[str, tuple[_Owned, ...]]:
     """`items` by owning interface, each group in the original order."""
     groups: dict[str, list[_Owned]] = {}
     for item in items:
-        groups.setdefault(item.interface, []).append(item)
+        if item.interface is not None:
+            groups.setdefault(item.interface, []).append(item)
     return {name: tuple(group) for name, group in groups.items()}
 
 

@@ -125,3 +125,59 @@ def test_expansion_keeps_spec_locations() -> None:
     assert {(str(r.destination), r.where.line) for r in net.routes if r.interface == "eth1"} == {
         ("198.51.100.0/24", 9), ("0.0.0.0/0", 10)}
     assert ip_network("198.51.100.0/24") in {r.destination for r in net.routes}
+
+
+def test_a_rule_goes_to_an_interface_configured_for_its_family() -> None:
+    """a0 holds only IPv6 and b0 takes IPv4 from DHCP: an IPv4 rule whose table has
+    no routes belongs to b0, where NetworkManager keeps it (ipv4.method=auto), not to
+    a0, whose IPv4 is disabled."""
+    spec = """\
+version: 1
+tables: {t: 100}
+interfaces:
+  a0: {addresses: ["2001:db8::2/64"]}
+  b0: {dhcp4: true}
+rules:
+  - {from: 10.0.0.2/32, table: t, priority: 100}
+"""
+    net = network(spec)
+    assert [r.interface for r in net.rules] == ["b0"]
+    files = netcompile.render(net, "networkmanager")
+    keyfile = next(f.content for f in files if f.path.endswith("/b0.nmconnection"))
+    assert "routing-rule1=priority 100 from 10.0.0.2/32 table 100" in keyfile
+
+
+def test_a_rule_prefers_the_interface_with_routes_of_its_family_in_its_table() -> None:
+    spec = """\
+version: 1
+tables: {t: 100}
+interfaces:
+  a0:
+    addresses: ["2001:db8::2/64"]
+    routes: [{to: "2001:db8:1::/48", via: "2001:db8::1", table: t}]
+  b0:
+    addresses: [192.0.2.2/24]
+    routes: [{to: 10.0.0.0/8, via: 192.0.2.1, table: t}]
+rules:
+  - {from: 10.0.0.2/32, table: t, priority: 100}
+  - {from: "2001:db8::2/128", table: t, priority: 100}
+"""
+    owners = {r.family: r.interface for r in network(spec).rules}
+    assert owners == {4: "b0", 6: "a0"}
+
+
+def test_the_model_carries_no_backend_choice() -> None:
+    """`netplan:` is a render option beside the model, not part of the host."""
+    plain = netcompile.load_spec_bytes(TWO_UPLINKS.encode(), "spec.yaml")
+    chosen = netcompile.load_spec_bytes(
+        (TWO_UPLINKS + 'netplan: {renderer: NetworkManager, version: "1.2"}\n').encode(),
+        "spec.yaml")
+    assert plain.network == chosen.network
+    assert chosen.options.netplan.renderer is netcompile.NetplanRenderer.NETWORK_MANAGER
+    assert chosen.options.netplan.version == (1, 2)
+    netplan_file = next(f for f in netcompile.render(chosen.network, "netplan", chosen.options)
+                        if f.path.startswith("etc/netplan/"))
+    assert "renderer: NetworkManager" in netplan_file.content
+    default_file = next(f for f in netcompile.render(chosen.network, "netplan")
+                        if f.path.startswith("etc/netplan/"))
+    assert "renderer: networkd" in default_file.content

@@ -24,18 +24,17 @@ def test_backend_refuses_with_exact_located_errors(spec: Path) -> None:
     expected = [line[len(EXPECT):] for line in spec.read_text(encoding="utf-8").splitlines()
                 if line.startswith(EXPECT)]
     assert expected, f"{spec.name} states no `# expect:` line"
-    network = netcompile.build_network(str(spec))
     with pytest.raises(netcompile.UnsupportedErrors) as caught:
-        netcompile.render(network, backend_of(spec))
+        netcompile.compile_file(str(spec), backend_of(spec))
     assert [str(e).removeprefix(f"{spec}:") for e in caught.value.errors] == expected
 
 
 @pytest.mark.parametrize("spec", CORPUS, ids=lambda p: p.stem)
 def test_other_backends_render_or_refuse_with_a_location(spec: Path) -> None:
-    network = netcompile.build_network(str(spec))
+    compiled = netcompile.load_spec(str(spec))
     for target in netcompile.targets():
         try:
-            files = netcompile.render(network, target)
+            files = netcompile.render(compiled.network, target, compiled.options)
         except netcompile.UnsupportedErrors as error:
             assert all(e.where.line >= 1 and e.backend == target for e in error.errors)
         else:

@@ -20,10 +20,7 @@ import re
 import shlex
 from dataclasses import dataclass, field
 
-from .. import output
-from ..errors import UnsupportedError, UnsupportedErrors
 from ..model import (
-    BondMode,
     BondOptions,
     Interface,
     Kind,
@@ -32,14 +29,16 @@ from ..model import (
     RouteType,
     Rule,
 )
+from ..options import RenderOptions
 from ..output import OutputFile
 from ..templating import render as render_template
+from .base import Refusals
 
 NAME = "ifupdown"
 PATH = "etc/network/interfaces.d/netcompile"
 
-# ifenslave writes these into /sys/class/net/BOND/bonding/mode, which takes the names.
-BOND_MODES: dict[BondMode, str] = {mode: mode.value for mode in BondMode}
+# `bond-mode`: ifenslave writes it into /sys/class/net/BOND/bonding/mode, which takes
+# the kernel's mode names, BondMode's values.
 # Bonding option (model field) -> ifenslave 2.13 key. ifenslave has no key for
 # min_links; see MIN_LINKS below.
 BOND_INT_KEYS: dict[str, str] = {
@@ -48,11 +47,11 @@ BOND_INT_KEYS: dict[str, str] = {
     "downdelay": "bond-downdelay",
     "arp_interval": "bond-arp-interval",
 }
-BOND_WORD_KEYS: dict[str, tuple[str, frozenset[str]]] = {
-    "xmit_hash_policy": ("bond-xmit-hash-policy", frozenset(
-        {"layer2", "layer2+3", "layer3+4", "encap2+3", "encap3+4", "vlan+srcmac"})),
-    "lacp_rate": ("bond-lacp-rate", frozenset({"slow", "fast"})),
-    "ad_select": ("bond-ad-select", frozenset({"stable", "bandwidth", "count"})),
+# Options whose values are the kernel's words, which ifenslave writes as they are.
+BOND_WORD_KEYS: dict[str, str] = {
+    "xmit_hash_policy": "bond-xmit-hash-policy",
+    "lacp_rate": "bond-lacp-rate",
+    "ad_select": "bond-ad-select",
 }
 BOOL_WORD = {True: "on", False: "off"}
 TLB_DYNAMIC_LB = {True: "1", False: "0"}
@@ -83,20 +82,20 @@ class Block:
     stanzas: list[Stanza]
 
 
-def render(network: Network) -> list[OutputFile]:
-    errors: list[UnsupportedError] = []
-    renames: list[str] = []
-    blocks = [_block(network, interface, renames, errors)
-              for interface in _dependency_order(network)]
-    if errors:
-        raise UnsupportedErrors(errors)
-    content = render_template(NAME, "interfaces.j2", header=output.header(network),
-                              renames=renames, blocks=blocks)
-    files = [OutputFile(PATH, content, 0o644)]
-    tables = output.rt_tables_file(network)
-    if tables is not None:
-        files.append(tables)
-    return files
+class Ifupdown:
+    name = NAME
+    owns = ("etc/network/interfaces.d/*",)
+
+    def render(self, network: Network, options: RenderOptions,
+               refusals: Refusals) -> list[OutputFile]:
+        renames: list[str] = []
+        blocks = [_block(network, interface, renames, refusals)
+                  for interface in _dependency_order(network)]
+        content = render_template(NAME, "interfaces.j2", renames=renames, blocks=blocks)
+        return [OutputFile(PATH, content, 0o644)]
+
+
+BACKEND = Ifupdown()
 
 
 # -- order ---------------------------------------------------------------------------
@@ -109,8 +108,8 @@ def _dependency_order(network: Network) -> list[Interface]:
     def depth_of(name: str, seen: tuple[str, ...] = ()) -> int:
         if name in depth:
             return depth[name]
-        if name in seen:  # a cycle; build.py rejects these, so just stop here
-            return 0
+        if name in seen:  # unreachable: build.py refuses cycles
+            raise ValueError(f"interfaces sit on each other in a cycle through {name}")
         interface = network.interface(name)
         below = list(interface.members)
         if interface.vlan is not None:
@@ -125,14 +124,15 @@ def _dependency_order(network: Network) -> list[Interface]:
 # -- one interface -------------------------------------------------------------------
 
 def _block(network: Network, interface: Interface, renames: list[str],
-           errors: list[UnsupportedError]) -> Block:
+           refusals: Refusals) -> Block:
     name = _name(interface.name)
     if "=" in name:
-        errors.append(UnsupportedError(
-            interface.where, NAME, f"the interface name {name!r} contains '='",
-            "ifupdown reads NAME=LOGICAL on its command line and in `auto`; "
-            "choose a name without '='"))
-    guards = _match(interface, renames, errors)
+        refusals.refuse(interface.where, f"the interface name {name!r} contains '='",
+                        "ifupdown reads NAME=LOGICAL on its command line and in `auto`; "
+                        "choose a name without '='")
+    rename = _rename(interface, refusals)
+    if rename is not None:
+        renames.append(rename)
     controller = network.interface(interface.controller) if interface.controller else None
     selection = (f"allow-{_name(controller.name)} {name}"
                  if controller is not None and controller.kind == Kind.BOND else f"auto {name}")
@@ -140,11 +140,10 @@ def _block(network: Network, interface: Interface, renames: list[str],
     stanzas = _stanzas(interface)
     first, last = stanzas[0], stanzas[-1]
     link = first.options
-    for guard in guards:
-        link.append(("pre-up", guard))
-    for member in interface.members:
-        member_guards = _match(network.interface(member), [], [])
-        for guard in member_guards:
+    # A bond or bridge brings its members up itself: it checks their drivers too.
+    for checked in (interface, *(network.interface(m) for m in interface.members)):
+        guard = _driver_guard(checked)
+        if guard is not None:
             link.append(("pre-up", guard))
     if interface.mtu is not None:
         carrier = next(s for s in stanzas if s.family == "inet" and s.method != "dhcp")
@@ -154,16 +153,16 @@ def _block(network: Network, interface: Interface, renames: list[str],
     if interface.dns_search:
         link.append(("dns-search", " ".join(_dns_name(d) for d in interface.dns_search)))
     if interface.bond is not None:
-        link.extend(_bond(interface, interface.bond, errors))
+        link.extend(_bond(interface, interface.bond))
     if interface.vlan is not None:
         vlan = interface.vlan
         if name not in (f"vlan{vlan.id}", f"vlan{vlan.id:04d}"):
-            errors.append(UnsupportedError(
-                interface.where, NAME,
+            refusals.refuse(
+                interface.where,
                 f"a VLAN named {name!r}: the vlan package's hook takes the VLAN id from "
                 "the interface name (vlanID, vlan0ID or RAW.ID) and creates nothing for "
                 "other names",
-                f"name the interface vlan{vlan.id}"))
+                f"name the interface vlan{vlan.id}")
         link.append(("vlan-raw-device", _name(vlan.link)))
     if interface.kind == Kind.BRIDGE:
         link.append(("bridge_ports", " ".join(_name(m) for m in interface.members)))
@@ -207,67 +206,58 @@ def _stanzas(interface: Interface) -> list[Stanza]:
     return stanzas
 
 
-def _match(interface: Interface, renames: list[str],
-           errors: list[UnsupportedError]) -> list[str]:
-    """`rename` lines for what ifupdown's patterns can select (a kernel name, a MAC),
-    and pre-up guards for what it can only check (the driver of a named device)."""
+def _rename(interface: Interface, refusals: Refusals) -> str | None:
+    """A `rename` line for what ifupdown's patterns can select: a kernel name, a MAC."""
     match = interface.match
     if match is None:
-        return []
+        return None
     name = _name(interface.name)
-    guards: list[str] = []
     if match.mac is not None and match.name is not None:
-        errors.append(UnsupportedError(
-            interface.where, NAME, "a match on both MAC address and kernel name",
-            "ifupdown's `rename` selects by one of them; match by `mac` alone"))
+        refusals.refuse(interface.where, "a match on both MAC address and kernel name",
+                        "ifupdown's `rename` selects by one of them; match by `mac` alone")
     elif match.mac is not None:
         mac = match.mac.lower()
         if not _MAC.fullmatch(mac):
             raise ValueError(f"refusing a MAC address that was not validated: {match.mac!r}")
-        if match.driver is not None:
-            errors.append(UnsupportedError(
-                interface.where, NAME, "a match on both MAC address and driver",
-                "ifupdown's `rename` selects by one attribute; match by `mac` alone"))
-        else:
-            renames.append(f"mac/{mac}={name}")
+        if match.driver is None:
+            return f"mac/{mac}={name}"
+        refusals.refuse(interface.where, "a match on both MAC address and driver",
+                        "ifupdown's `rename` selects by one attribute; match by `mac` alone")
     elif match.driver is not None and match.name is None:
-        errors.append(UnsupportedError(
-            interface.where, NAME, "a match by driver alone",
-            "ifupdown can select interfaces by name or MAC address, not by driver; "
-            "add `name:` or match by `mac`"))
+        refusals.refuse(interface.where, "a match by driver alone",
+                        "ifupdown can select interfaces by name or MAC address, not by "
+                        "driver; add `name:` or match by `mac`")
     elif match.name is not None and match.name != interface.name:
-        renames.append(f"{_name(match.name)}={name}")
-    if match.driver is not None and match.name is not None:
-        if not _DRIVER.fullmatch(match.driver):
-            raise ValueError(f"refusing a driver name that was not validated: {match.driver!r}")
-        # ifupdown cannot select by driver; it can refuse to configure a device
-        # whose driver is not the one the spec names.
-        guards.append(
-            f'[ "$(basename "$(readlink /sys/class/net/{shlex.quote(name)}/device/driver)")"'
+        return f"{_name(match.name)}={name}"
+    return None
+
+
+def _driver_guard(interface: Interface) -> str | None:
+    """ifupdown cannot select by driver; it can refuse to configure a named device
+    whose driver is not the one the spec names (a pre-up check)."""
+    match = interface.match
+    if match is None or match.driver is None or match.name is None:
+        return None
+    if not _DRIVER.fullmatch(match.driver):
+        raise ValueError(f"refusing a driver name that was not validated: {match.driver!r}")
+    name = shlex.quote(_name(interface.name))
+    return (f'[ "$(basename "$(readlink /sys/class/net/{name}/device/driver)")"'
             f" = {shlex.quote(match.driver)} ]")
-    return guards
 
 
-def _bond(interface: Interface, bond: BondOptions,
-          errors: list[UnsupportedError]) -> list[tuple[str, str]]:
+def _bond(interface: Interface, bond: BondOptions) -> list[tuple[str, str]]:
     lines = [("bond-slaves", " ".join(_name(m) for m in interface.members)),
-             ("bond-mode", BOND_MODES[bond.mode])]
+             ("bond-mode", bond.mode.value)]
     for attribute, key in BOND_INT_KEYS.items():
         value = getattr(bond, attribute)
         if value is not None:
             lines.append((key, str(int(value))))
     if bond.arp_ip_targets:
         lines.append(("bond-arp-ip-target", " ".join(str(a) for a in bond.arp_ip_targets)))
-    for attribute, (key, known) in BOND_WORD_KEYS.items():
+    for attribute, key in BOND_WORD_KEYS.items():
         value = getattr(bond, attribute)
-        if value is None:
-            continue
-        if value not in known:
-            errors.append(UnsupportedError(
-                interface.where, NAME, f"bond {attribute.replace('_', '-')} {value!r}",
-                f"ifenslave writes one of: {', '.join(sorted(known))}"))
-            continue
-        lines.append((key, value))
+        if value is not None:
+            lines.append((key, value))
     if bond.primary is not None:
         lines.append(("bond-primary", _name(bond.primary)))
     if bond.tlb_dynamic_lb is not None:

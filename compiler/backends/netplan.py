@@ -7,8 +7,8 @@ netplan's NetworkManager renderer drops `routing-policy` before netplan 1.2, and
 method choice and the prefix-route metric: rules and routes it would lose are
 refused, the methods and metrics are set through `networkmanager: passthrough`.
 
-What netplan 0.106 cannot say is collected as UnsupportedError and raised at
-the end; see docs/backends/netplan.md for the list and why each one is a gap.
+What netplan 0.106 cannot say is refused at the spec line that asks for it; see
+docs/backends/netplan.md for the list and why each one is a gap.
 """
 
 from __future__ import annotations
@@ -17,24 +17,24 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from .. import output, templating
-from ..errors import Location, UnsupportedError, UnsupportedErrors
+from .. import templating
+from ..errors import Location
 from ..model import (
-    BondMode,
     BondOptions,
     Family,
     Interface,
     IPNetwork,
     Kind,
-    NetplanRenderer,
     Network,
     Route,
     RouteType,
     Rule,
     Scope,
 )
+from ..options import NetplanRenderer, RenderOptions
 from ..output import OutputFile
-from . import networkd, udev
+from . import networkd, nm_semantics, udev
+from .base import Refusals
 
 NAME = "netplan"
 PATH = "etc/netplan/90-netcompile.yaml"
@@ -46,12 +46,7 @@ MODE = 0o600
 NM_RULES_SINCE = (1, 2)
 NM_PASSTHROUGH_SINCE = (0, 102)
 NM_HINT = ("use `netplan: {renderer: networkd}`, or the networkmanager backend")
-# What the networkmanager backend chooses and netplan's NetworkManager renderer would
-# not: a family with neither addresses nor DHCP is disabled (IPv4) or link-local only
-# (IPv6), never IPv4LL or left to the kernel's RA handling; prefix routes of static
-# addresses keep the kernel's metric; link-local addresses come from the MAC.
-NM_UNCONFIGURED_METHOD: dict[Family, str] = {4: "disabled", 6: "link-local"}
-NM_STATIC_PREFIX_METRIC: dict[Family, int] = {4: 0, 6: 256}
+NM_UNDER = ", under netplan's NetworkManager renderer"
 
 # Interface kind -> the top-level netplan section holding it (in file order).
 SECTIONS: dict[Kind, str] = {
@@ -61,10 +56,8 @@ SECTIONS: dict[Kind, str] = {
     Kind.BRIDGE: "bridges",
 }
 
-# netplan's bond `mode:` takes the kernel's names, which are BondMode's values.
-BOND_MODES: dict[BondMode, str] = {mode: mode.value for mode in BondMode}
-
-# BondOptions field -> netplan `parameters:` key. Durations are milliseconds in
+# BondOptions field -> netplan `parameters:` key (`mode:` takes the kernel's names,
+# which are BondMode's values). Durations are milliseconds in
 # both. None: netplan 0.106 has no key for it (there is no tlb-dynamic-lb).
 BOND_PARAMETERS: dict[str, str | None] = {
     "miimon": "mii-monitor-interval",
@@ -88,11 +81,8 @@ NETWORKD_HASH_POLICIES = tuple(sorted(networkd.XMIT_HASH_POLICIES))
 ROUTE_TYPES: dict[RouteType, str] = {t: t.value for t in RouteType}
 SCOPES: dict[Scope, str] = {s: s.value for s in Scope}
 
-# Link-local addressing, as the networkd backend chooses it: IPv6 link-local on
-# every configured link (as the kernel itself would add one), never IPv4LL; none
-# on bond and bridge members, which carry no IP configuration of their own.
-LINK_LOCAL_CONFIGURED = "[ipv6]"
-LINK_LOCAL_MEMBER = "[]"
+# `link-local:` from Interface.ipv6_link_local (never IPv4LL).
+LINK_LOCAL: dict[bool, str] = {True: "[ipv6]", False: "[]"}
 
 # netplan's own DHCP defaults (route metric 100, the server's MTU taken) differ from
 # networkd's; spell out networkd's so both backends configure the same host.
@@ -151,24 +141,34 @@ class InterfaceView:
     passthrough: Pairs = field(default_factory=list)
 
 
+class Netplan:
+    name = NAME
+    owns = ("etc/netplan/*",)
+
+    def render(self, network: Network, options: RenderOptions,
+               refusals: Refusals) -> list[OutputFile]:
+        return _Renderer(network, options, refusals).render()
+
+
+BACKEND = Netplan()
+
+
 class _Renderer:
-    def __init__(self, network: Network):
+    def __init__(self, network: Network, options: RenderOptions, refusals: Refusals):
         self.network = network
-        self.errors: list[UnsupportedError] = []
-        self.options = network.netplan
-        self.nm = network.netplan.renderer is NetplanRenderer.NETWORK_MANAGER
+        self.refusals = refusals
+        self.options = options.netplan
+        self.nm = self.options.renderer is NetplanRenderer.NETWORK_MANAGER
 
     def unsupported(self, where: Location, what: str, hint: str = OTHER_BACKENDS) -> None:
-        self.errors.append(UnsupportedError(where, NAME, what, hint))
+        self.refusals.refuse(where, what, hint)
 
     # -- interfaces ------------------------------------------------------------------
     def interface(self, interface: Interface) -> InterfaceView:
         view = InterfaceView(name=scalar(interface.name))
         if interface.match is not None:
             # set-name becomes a .link file matching OriginalName=, the kernel's name.
-            refusal = udev.rename_by_name_refusal(interface, NAME)
-            if refusal is not None:
-                self.errors.append(refusal)
+            udev.refuse_rename_by_name(interface, self.refusals)
             view.match = self.match(interface)
             view.settings.append(("set-name", scalar(interface.name)))
         view.members = [scalar(m) for m in interface.members]
@@ -181,10 +181,8 @@ class _Renderer:
                               ("link", scalar(interface.vlan.link))]
         if interface.mtu is not None:
             view.settings.append(("mtu", str(interface.mtu)))
-        view.settings.append(("link-local", LINK_LOCAL_MEMBER if interface.is_member
-                              else LINK_LOCAL_CONFIGURED))
-        # Router advertisements only where DHCPv6 needs them, as in the networkd backend.
-        view.settings.append(("accept-ra", boolean(interface.dhcp6)))
+        view.settings.append(("link-local", LINK_LOCAL[interface.ipv6_link_local]))
+        view.settings.append(("accept-ra", boolean(interface.accepts_ra)))
         if not interface.is_member:
             view.settings += [("dhcp4", boolean(interface.dhcp4)),
                               ("dhcp6", boolean(interface.dhcp6))]
@@ -203,8 +201,10 @@ class _Renderer:
 
     # -- under the NetworkManager renderer -------------------------------------------------
     def nm_interface(self, interface: Interface) -> Pairs:
-        """Refuse what netplan's NetworkManager renderer would lose on this interface;
-        the keyfile settings it would choose differently, set through passthrough."""
+        """Refuse what NetworkManager would lose on this interface; set through
+        passthrough the keyfile settings netplan's renderer would choose otherwise
+        than the networkmanager backend (nm_semantics)."""
+        nm_semantics.refuse_lost(self.network, interface, self.refusals, NM_UNDER)
         if interface.is_member:
             return []  # NetworkManager keeps no IP settings on a port
         pairs: Pairs = []
@@ -213,39 +213,17 @@ class _Renderer:
         pairs.append(("ipv6.addr-gen-mode", "eui64"))
         return pairs
 
-    def nm_family(self, interface: Interface, family: Family) -> Pairs:
-        dhcp = interface.dhcp4 if family == 4 else interface.dhcp6
-        static = any(a.family == family for a in interface.addresses)
-        if dhcp:
-            return []  # netplan writes method=auto and the DHCP route metric itself
-        if static:
-            return [(f"ipv{family}.route-metric",
-                     scalar(str(NM_STATIC_PREFIX_METRIC[family])))]
-        method = NM_UNCONFIGURED_METHOD[family]
-        if any(s.version == family for s in interface.dns_servers):
-            self.unsupported(interface.where, f"IPv{family} DNS servers on {interface.name}, "
-                             f"which has no IPv{family} address or DHCP, under netplan's "
-                             f"NetworkManager renderer (NetworkManager refuses ipv{family}.dns "
-                             f"with method={method})",
-                             f"give {interface.name} an IPv{family} address or dhcp{family}, "
-                             "or list the servers on an interface that has one")
-        if family == 4 and interface.dns_search and not interface.addresses \
-                and not interface.dhcp6:
-            self.unsupported(interface.where, f"DNS search domains on {interface.name}, "
-                             "which has no address or DHCP, under netplan's NetworkManager "
-                             "renderer (NetworkManager refuses dns-search with "
-                             "method=disabled or link-local)",
-                             f"give {interface.name} an address or DHCP, or list the domains "
-                             "on an interface that has one")
-        if family == 4:
-            for route in self.network.routes_of(interface.name):
-                if route.family == 4:
-                    self.unsupported(route.where, f"an IPv4 route on {interface.name}, which "
-                                     "has no IPv4 address or DHCP, under netplan's "
-                                     "NetworkManager renderer (ipv4.method=disabled)",
-                                     f"give {interface.name} an IPv4 address, or put the route "
-                                     "on an interface that has one")
-        return [(f"ipv{family}.method", method)]
+    @staticmethod
+    def nm_family(interface: Interface, family: Family) -> Pairs:
+        """netplan writes method=auto and the DHCP route metric itself; for static
+        addresses it leaves the prefix-route metric to NetworkManager's default, and
+        for an unconfigured family it writes no method at all."""
+        if interface.dhcp(family):
+            return []
+        if interface.addresses_of(family):
+            metric = nm_semantics.prefix_route_metric(interface, family)
+            return [(f"ipv{family}.route-metric", scalar(str(metric)))]
+        return [(f"ipv{family}.method", nm_semantics.method(interface, family))]
 
     def nm_route(self, route: Route) -> None:
         if route.type is not RouteType.UNICAST:
@@ -285,7 +263,7 @@ class _Renderer:
         return pairs
 
     def bond(self, interface: Interface, bond: BondOptions) -> Pairs:
-        pairs: Pairs = [("mode", scalar(BOND_MODES[bond.mode]))]
+        pairs: Pairs = [("mode", scalar(bond.mode.value))]
         for attribute, key in BOND_PARAMETERS.items():
             value = getattr(bond, attribute)
             if value is None or value == ():
@@ -393,17 +371,6 @@ class _Renderer:
             views = [self.interface(i) for i in self.network.interfaces if i.kind is kind]
             if views:
                 sections.append({"key": key, "interfaces": views})
-        if self.errors:
-            raise UnsupportedErrors(self.errors)
         content = templating.render(NAME, "netplan.yaml.j2",
-                                    header=output.header(self.network),
                                     renderer=self.options.renderer.value, sections=sections)
-        files = [OutputFile(PATH, content, MODE)]
-        tables = output.rt_tables_file(self.network)
-        if tables is not None:
-            files.append(tables)
-        return files
-
-
-def render(network: Network) -> list[OutputFile]:
-    return _Renderer(network).render()
+        return [OutputFile(PATH, content, MODE)]

@@ -20,18 +20,15 @@ router advertisements are ignored unless the interface asks for DHCPv6
 addresses; IPv4 link-local addressing is off; bond and bridge members get no
 link-local address at all. See docs/backends/networkd.md.
 
-What systemd 252 cannot express is collected as UnsupportedError and raised at
-the end.
+What systemd 252 cannot express is refused at the spec line that asks for it.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .. import addresses, output, templating
-from ..errors import Location, UnsupportedError, UnsupportedErrors
+from .. import addresses, templating
 from ..model import (
-    BondMode,
     BondOptions,
     Interface,
     IPAddress,
@@ -43,8 +40,10 @@ from ..model import (
     Rule,
     Scope,
 )
+from ..options import RenderOptions
 from ..output import OutputFile
 from . import udev
+from .base import Refusals
 
 NAME = "networkd"
 UNIT_DIR = "etc/systemd/network"
@@ -56,9 +55,6 @@ PREFIX = {"netdev": 20, "network": 30}
 
 # Interface kind -> [NetDev] Kind= (ethernet devices exist already: no .netdev).
 NETDEV_KINDS: dict[Kind, str] = {Kind.BOND: "bond", Kind.VLAN: "vlan", Kind.BRIDGE: "bridge"}
-
-# [Bond] Mode= takes the kernel's mode names, which are BondMode's values.
-BOND_MODES: dict[BondMode, str] = {mode: mode.value for mode in BondMode}
 
 # BondOptions field -> [Bond] key, for plain values. Durations (milliseconds in the
 # model) are in BOND_DURATIONS; `primary` goes to the member's .network
@@ -96,11 +92,8 @@ DHCP: dict[tuple[bool, bool], str] = {
     (True, True): "yes",
 }
 
-# [Network] LinkLocalAddressing=: an IPv6 link-local address on every link that
-# carries IP configuration (as the kernel itself would add one), never IPv4LL;
-# nothing on bond and bridge members.
-LINK_LOCAL_CONFIGURED = "ipv6"
-LINK_LOCAL_MEMBER = "no"
+# [Network] LinkLocalAddressing= from Interface.ipv6_link_local (never IPv4LL).
+LINK_LOCAL: dict[bool, str] = {True: "ipv6", False: "no"}
 
 # networkd's FirewallMark= takes mark and mask in 1..4294967295.
 FWMARK_MIN = 1
@@ -134,24 +127,33 @@ class Section:
             self.keys.append((key, value))
 
 
+class Networkd:
+    name = NAME
+    owns = (f"{UNIT_DIR}/*", "etc/systemd/networkd.conf.d/*")
+
+    def render(self, network: Network, options: RenderOptions,
+               refusals: Refusals) -> list[OutputFile]:
+        return _Renderer(network, refusals).files()
+
+
+BACKEND = Networkd()
+
+
 class _Renderer:
-    def __init__(self, network: Network):
+    def __init__(self, network: Network, refusals: Refusals):
         self.network = network
-        self.errors: list[UnsupportedError] = []
+        self.refusals = refusals
         # VLANs by parent interface, for the parent's VLAN= lines.
         self.vlans: dict[str, list[str]] = {}
         for interface in network.interfaces:
             if interface.vlan is not None:
                 self.vlans.setdefault(interface.vlan.link, []).append(interface.name)
 
-    def unsupported(self, where: Location, what: str, hint: str = "") -> None:
-        self.errors.append(UnsupportedError(where, NAME, what, hint))
-
     # -- files ---------------------------------------------------------------------
     def files(self) -> list[OutputFile]:
         result: list[OutputFile] = []
         for interface in self.network.interfaces:
-            link = udev.rename_link(self.network, interface)
+            link = udev.rename_link(interface)
             if link is not None:
                 result.append(link)
             if interface.kind in NETDEV_KINDS:
@@ -160,20 +162,13 @@ class _Renderer:
         conf = self.conf_dropin()
         if conf is not None:
             result.append(conf)
-        tables = output.rt_tables_file(self.network)
-        if tables is not None:
-            result.append(tables)
-        if self.errors:
-            raise UnsupportedErrors(self.errors)
-        return sorted(result, key=lambda f: f.path)
+        return result
 
     def unit(self, kind: str, interface: Interface, sections: list[Section]) -> OutputFile:
         path = f"{UNIT_DIR}/{PREFIX[kind]}-{interface.name}.{kind}"
-        content = templating.render(NAME, "unit.j2", header=output.header(self.network),
-                                    sections=[s for s in sections if s.keys])
+        content = templating.render(NAME, "unit.j2", sections=[s for s in sections if s.keys])
         return OutputFile(path, content)
 
-    # -- .link -----------------------------------------------------------------------
     # -- .netdev ---------------------------------------------------------------------
     def netdev_file(self, interface: Interface) -> OutputFile:
         netdev = Section("NetDev", [("Name", interface.name),
@@ -188,9 +183,9 @@ class _Renderer:
         return self.unit("netdev", interface, sections)
 
     def bond_section(self, interface: Interface, bond: BondOptions) -> Section:
-        section = Section("Bond", [("Mode", BOND_MODES[bond.mode])])
+        section = Section("Bond", [("Mode", bond.mode.value)])
         if bond.xmit_hash_policy is not None and bond.xmit_hash_policy not in XMIT_HASH_POLICIES:
-            self.unsupported(
+            self.refusals.refuse(
                 bond.where_of("xmit_hash_policy") or interface.where,
                 f"bond transmit hash policy {bond.xmit_hash_policy} on {interface.name} "
                 "(systemd 252 knows " + ", ".join(sorted(XMIT_HASH_POLICIES)) + ")",
@@ -225,9 +220,7 @@ class _Renderer:
         section = Section("Match", [("Name", interface.name)])
         match = interface.match
         if match is not None:
-            refusal = udev.rename_by_name_refusal(interface, NAME)
-            if refusal is not None:
-                self.errors.append(refusal)
+            udev.refuse_rename_by_name(interface, self.refusals)
             section.add("PermanentMACAddress", match.mac)
             section.add("Driver", match.driver)
         return section
@@ -239,8 +232,6 @@ class _Renderer:
             section.add("Bond" if controller.kind == Kind.BOND else "Bridge", controller.name)
             if controller.bond is not None and controller.bond.primary == interface.name:
                 section.add("PrimarySlave", "yes")
-            section.add("LinkLocalAddressing", LINK_LOCAL_MEMBER)
-            section.add("IPv6AcceptRA", "no")
         else:
             for entry in interface.addresses:
                 section.add("Address", addresses.text(entry.address))
@@ -249,10 +240,8 @@ class _Renderer:
                 section.add("DNS", address(server))
             if interface.dns_search:
                 section.add("Domains", " ".join(interface.dns_search))
-            section.add("LinkLocalAddressing", LINK_LOCAL_CONFIGURED)
-            # Router advertisements only where DHCPv6 needs them (networkd starts
-            # its DHCPv6 client from an RA); never on a static interface.
-            section.add("IPv6AcceptRA", yes_no(interface.dhcp6))
+        section.add("LinkLocalAddressing", LINK_LOCAL[interface.ipv6_link_local])
+        section.add("IPv6AcceptRA", yes_no(interface.accepts_ra))
         for vlan in sorted(self.vlans.get(interface.name, [])):
             section.add("VLAN", vlan)
         return section
@@ -292,7 +281,7 @@ class _Renderer:
     def fwmark(self, rule: Rule, mark: int, mask: int | None) -> str:
         if mark < FWMARK_MIN or (mask is not None and mask < FWMARK_MIN):
             shown = f"{mark:#x}" + ("" if mask is None else f"/{mask:#x}")
-            self.unsupported(
+            self.refusals.refuse(
                 rule.where, f"the firewall mark {shown} (networkd's FirewallMark= takes "
                 "mark and mask from 1 to 4294967295)",
                 "match a non-zero mark, or use the networkmanager or ifupdown backend")
@@ -304,10 +293,7 @@ class _Renderer:
             return None
         pairs = " ".join(f"{t.name}:{t.number}"
                          for t in sorted(self.network.tables, key=lambda t: t.number))
-        content = templating.render(NAME, "unit.j2", header=output.header(self.network),
+        content = templating.render(NAME, "unit.j2",
                                     sections=[Section("Network", [("RouteTable", pairs)])])
         return OutputFile(CONF_DROPIN, content)
 
-
-def render(network: Network) -> list[OutputFile]:
-    return _Renderer(network).files()

@@ -30,10 +30,8 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 
-from .. import output, templating
-from ..errors import Location, UnsupportedError, UnsupportedErrors
+from .. import templating
 from ..model import (
-    BondMode,
     BondOptions,
     Family,
     Interface,
@@ -44,8 +42,10 @@ from ..model import (
     Rule,
     Scope,
 )
+from ..options import RenderOptions
 from ..output import OutputFile
-from . import udev
+from . import nm_semantics, udev
+from .base import Refusals
 
 NAME = "networkmanager"
 
@@ -70,8 +70,8 @@ PORT_TYPE: dict[Kind, str] = {
     Kind.BRIDGE: "bridge",
 }
 
-# Bond option -> [bond] key (NetworkManager uses the kernel's sysfs names).
-BOND_MODE: dict[BondMode, str] = {mode: mode.value for mode in BondMode}
+# Bond option -> [bond] key (NetworkManager uses the kernel's sysfs names; `mode`
+# takes the kernel's mode names, which are BondMode's values).
 BOND_KEYS: dict[str, str] = {
     "miimon": "miimon",
     "updelay": "updelay",
@@ -97,14 +97,10 @@ ROUTE_TYPE: dict[RouteType, str | None] = {
     RouteType.PROHIBIT: "prohibit",
 }
 
-# Family -> keyfile section, "any address" for family-only rules, prefix route metrics.
+# Family -> keyfile section, "any address" for family-only rules.
 SECTION: dict[Family, str] = {4: "ipv4", 6: "ipv6"}
 ANY: dict[Family, str] = {4: "0.0.0.0/0", 6: "::/0"}
 NO_GATEWAY: dict[Family, str] = {4: "0.0.0.0", 6: "::"}
-STATIC_PREFIX_METRIC: dict[Family, int] = {4: 0, 6: 256}
-DHCP_PREFIX_METRIC = 1024
-# Method when the family has neither static addresses nor DHCP.
-UNCONFIGURED_METHOD: dict[Family, str] = {4: "disabled", 6: "link-local"}
 
 
 @dataclass
@@ -116,23 +112,25 @@ class Section:
         self.entries.append((key, _spell(value)))
 
 
-def render(network: Network) -> list[OutputFile]:
-    errors: list[UnsupportedError] = []
-    files: list[OutputFile] = []
-    for interface in network.interfaces:
-        files.append(_connection_file(network, interface, errors))
-        link = udev.rename_link(network, interface)
-        if link is not None:
-            files.append(link)
-        refusal = udev.rename_by_name_refusal(interface, NAME)
-        if refusal is not None:
-            errors.append(refusal)
-    if errors:
-        raise UnsupportedErrors(errors)
-    tables = output.rt_tables_file(network)
-    if tables is not None:
-        files.append(tables)
-    return files
+class NetworkManager:
+    name = NAME
+    # NetworkManager cannot rename a device: it ships udev .link files for that, and
+    # owns nothing else beside networkd's units.
+    owns = (f"{CONNECTIONS_DIR}/*", f"{udev.LINK_DIR}/*.link")
+
+    def render(self, network: Network, options: RenderOptions,
+               refusals: Refusals) -> list[OutputFile]:
+        files: list[OutputFile] = []
+        for interface in network.interfaces:
+            files.append(_connection_file(network, interface, refusals))
+            link = udev.rename_link(interface)
+            if link is not None:
+                files.append(link)
+            udev.refuse_rename_by_name(interface, refusals)
+        return files
+
+
+BACKEND = NetworkManager()
 
 
 def connection_uuid(name: str) -> str:
@@ -142,24 +140,15 @@ def connection_uuid(name: str) -> str:
 # -- one connection profile -------------------------------------------------------------
 
 def _connection_file(network: Network, interface: Interface,
-                     errors: list[UnsupportedError]) -> OutputFile:
+                     refusals: Refusals) -> OutputFile:
+    nm_semantics.refuse_lost(network, interface, refusals)
     sections = [_connection_section(network, interface)]
     sections += [s for s in (_ethernet_section(interface), _match_section(interface),
                              _bond_section(interface), _vlan_section(interface),
                              _bridge_section(interface)) if s is not None]
-    if interface.is_member:
-        _refuse_ip_on_port(network, interface, errors)
-    else:
-        sections += [_ip_section(network, interface, family, errors) for family in (4, 6)]
-        if interface.dns_search and not (_configured(interface, 4) or _configured(interface, 6)):
-            errors.append(UnsupportedError(
-                interface.where, NAME,
-                f"DNS search domains on {interface.name}, which has no address or DHCP "
-                "(NetworkManager refuses dns-search with method=disabled or link-local)",
-                f"give {interface.name} an address or DHCP, or list the domains on an "
-                "interface that has one"))
-    content = templating.render(NAME, "connection.nmconnection.j2",
-                                header=output.header(network), sections=sections)
+    if not interface.is_member:
+        sections += [_ip_section(network, interface, family, refusals) for family in (4, 6)]
+    content = templating.render(NAME, "connection.nmconnection.j2", sections=sections)
     return OutputFile(f"{CONNECTIONS_DIR}/{interface.name}.nmconnection", content,
                       KEYFILE_MODE)
 
@@ -201,7 +190,7 @@ def _bond_section(interface: Interface) -> Section | None:
     if interface.bond is None:
         return None
     section = Section("bond")
-    section.add("mode", BOND_MODE[interface.bond.mode])
+    section.add("mode", interface.bond.mode.value)
     for option, key in BOND_KEYS.items():
         value = getattr(interface.bond, option)
         if value is None or value == ():
@@ -239,88 +228,41 @@ def _bridge_section(interface: Interface) -> Section | None:
 # -- IP configuration --------------------------------------------------------------------
 
 def _ip_section(network: Network, interface: Interface, family: Family,
-                errors: list[UnsupportedError]) -> Section:
+                refusals: Refusals) -> Section:
+    """One family's settings. What NetworkManager would refuse or drop here has been
+    refused already (nm_semantics.refuse_lost) and is left out."""
     section = Section(SECTION[family])
-    addresses = [a for a in interface.addresses if a.family == family]
-    dhcp = interface.dhcp4 if family == 4 else interface.dhcp6
-    routes = [r for r in network.routes_of(interface.name) if r.family == family]
-    rules = [r for r in network.rules_of(interface.name) if r.family == family]
-    servers = [s for s in interface.dns_servers if s.version == family]
-    search = interface.dns_search if _carries_search(interface, family) else ()
-
-    if dhcp:
-        method = "auto"
-    elif addresses:
-        method = "manual"
-    else:
-        method = UNCONFIGURED_METHOD[family]
-    configured = method in ("auto", "manual")
-
+    method = nm_semantics.method(interface, family)
+    configured = interface.configured(family)
     if family == 6:
         section.add("addr-gen-mode", "eui64")
     section.add("method", method)
-    for index, address in enumerate(addresses, start=1):
+    for index, address in enumerate(interface.addresses_of(family), start=1):
         section.add(f"address{index}", address.address.with_prefixlen)
     if configured:
-        section.add("route-metric", DHCP_PREFIX_METRIC if dhcp else STATIC_PREFIX_METRIC[family])
+        section.add("route-metric", nm_semantics.prefix_route_metric(interface, family))
     if method == "manual":
         section.add("never-default", True)
-    if servers:
-        if configured:
-            section.add("dns", "".join(f"{s};" for s in servers))
-        else:
-            errors.append(UnsupportedError(
-                interface.where, NAME,
-                f"IPv{family} DNS servers on {interface.name}, which has no IPv{family} "
-                f"address or DHCP (NetworkManager refuses ipv{family}.dns with "
-                f"method={method})",
-                f"give {interface.name} an IPv{family} address or dhcp{family}, or list the "
-                "servers on an interface that has one"))
-    if search:
-        section.add("dns-search", "".join(f"{d};" for d in search))
-
+    servers = interface.dns_servers_of(family)
+    if servers and configured:
+        section.add("dns", "".join(f"{s};" for s in servers))
+    if interface.dns_search and nm_semantics.carries_search(interface, family):
+        section.add("dns-search", "".join(f"{d};" for d in interface.dns_search))
+    if not configured and family == 4:
+        return section  # routes and rules here are refused: ipv4.method=disabled
+    routes = [r for r in network.routes_of(interface.name) if r.family == family]
     for index, route in enumerate(routes, start=1):
-        if not configured and family == 4:
-            errors.append(UnsupportedError(
-                route.where, NAME,
-                f"an IPv4 route on {interface.name}, which has no IPv4 address or DHCP "
-                "(ipv4.method=disabled)",
-                f"give {interface.name} an IPv4 address, or put the route on an "
-                "interface that has one"))
-            continue
-        line, options = _route(route, errors)
+        line, options = _route(route, refusals)
         section.add(f"route{index}", line)
         if options:
             section.add(f"route{index}_options", options)
-
+    rules = [r for r in network.rules_of(interface.name) if r.family == family]
     for index, rule in enumerate(rules, start=1):
-        if not configured and family == 4:
-            errors.append(UnsupportedError(
-                rule.where, NAME,
-                f"an IPv4 rule owned by {interface.name}, which has no IPv4 address or DHCP "
-                "(ipv4.method=disabled)",
-                f"give {interface.name} an IPv4 address, or use a rule whose table has "
-                "routes on an interface with IPv4"))
-            continue
         section.add(f"routing-rule{index}", _rule(rule))
     return section
 
 
-def _configured(interface: Interface, family: Family) -> bool:
-    """Whether the family gets method auto or manual (else disabled or link-local)."""
-    dhcp = interface.dhcp4 if family == 4 else interface.dhcp6
-    return dhcp or any(a.family == family for a in interface.addresses)
-
-
-def _carries_search(interface: Interface, family: Family) -> bool:
-    """NetworkManager keeps one search list per connection: on [ipv4] when IPv4 is
-    configured, else on [ipv6]."""
-    if family == 4:
-        return _configured(interface, 4)
-    return _configured(interface, 6) and not _configured(interface, 4)
-
-
-def _route(route: Route, errors: list[UnsupportedError]) -> tuple[str, str]:
+def _route(route: Route, refusals: Refusals) -> tuple[str, str]:
     """routeN=dest,gateway,metric (the unspecified address when there is no gateway:
     keyfile reads `dest,metric` as a bad gateway and drops the route), and
     routeN_options=key=value,... with the keys sorted."""
@@ -329,9 +271,9 @@ def _route(route: Route, errors: list[UnsupportedError]) -> tuple[str, str]:
     options: dict[str, str] = {"table": str(route.table)}
     if route.on_link:
         if route.gateway is None:
-            errors.append(UnsupportedError(
-                route.where, NAME, "on_link on a route without a gateway (NetworkManager "
-                "ignores the onlink flag there)", "remove `on_link:` or add `via:`"))
+            refusals.refuse(route.where, "on_link on a route without a gateway "
+                            "(NetworkManager ignores the onlink flag there)",
+                            "remove `on_link:` or add `via:`")
         options["onlink"] = "true"
     if route.scope is not None:  # IPv4 only: the spec refuses a scope on IPv6
         options["scope"] = str(SCOPE_NUMBER[route.scope])
@@ -362,20 +304,6 @@ def _rule(rule: Rule) -> str:
         words.append(f"fwmark {rule.fwmark:#x}/{mask:#x}")
     words.append(f"table {rule.table}")
     return " ".join(words)
-
-
-def _refuse_ip_on_port(network: Network, interface: Interface,
-                       errors: list[UnsupportedError]) -> None:
-    """A bond or bridge port's profile has no [ipv4]/[ipv6]: NetworkManager removes them."""
-    owned: list[tuple[str, Location]] = [("route", r.where)
-                                         for r in network.routes_of(interface.name)]
-    owned += [("rule", r.where) for r in network.rules_of(interface.name)]
-    for kind, where in owned:
-        errors.append(UnsupportedError(
-            where, NAME,
-            f"a {kind} owned by {interface.name}, a port of {interface.controller} "
-            "(a port's profile carries no IP configuration)",
-            f"attach it to {interface.controller} instead"))
 
 
 def _spell(value: object) -> str:

@@ -7,10 +7,10 @@ from either backend and `--target all` writes it once.
 
 from __future__ import annotations
 
-from .. import output, templating
-from ..errors import UnsupportedError
-from ..model import Interface, Network
+from .. import templating
+from ..model import Interface
 from ..output import OutputFile
+from .base import Refusals
 
 LINK_DIR = "etc/systemd/network"
 # 10- sorts before Debian's 73-usb-net-by-mac.link and 99-default.link; the first
@@ -20,7 +20,7 @@ RENAME_BY_NAME_HINT = ("match it by `mac` or `driver` instead, or name it by its
                        "kernel name")
 
 
-def rename_link(network: Network, interface: Interface) -> OutputFile | None:
+def rename_link(interface: Interface) -> OutputFile | None:
     """A .link file only when the kernel name is unknown (matched by MAC or driver
     alone). The permanent MAC, because a bond changes its members' current MAC;
     Type=ether keeps the match off VLANs, bonds and bridges, which inherit it."""
@@ -29,19 +29,19 @@ def rename_link(network: Network, interface: Interface) -> OutputFile | None:
         return None
     keys = [(key, value) for key, value in (("PermanentMACAddress", match.mac),
                                             ("Driver", match.driver)) if value is not None]
-    content = templating.render("udev", "rename.link.j2", header=output.header(network),
-                                match=[*keys, ("Type", "ether")], name=interface.name)
+    content = templating.render("udev", "rename.link.j2", match=[*keys, ("Type", "ether")],
+                                name=interface.name)
     return OutputFile(f"{LINK_DIR}/{PREFIX}{interface.name}.link", content)
 
 
-def rename_by_name_refusal(interface: Interface, backend: str) -> UnsupportedError | None:
+def refuse_rename_by_name(interface: Interface, refusals: Refusals) -> None:
     """A .link file matches the name the kernel gave (eth0), never the one udev gave
     (enp3s0), so a device found by another name cannot be renamed this way."""
     match = interface.match
     if match is None or match.name is None or match.name == interface.name:
-        return None
-    return UnsupportedError(
-        match.where or interface.where, backend,
+        return
+    refusals.refuse(
+        match.where or interface.where,
         f"renaming the device found by its kernel name {match.name} to {interface.name} "
         "(a .link file can match only the name the kernel gave, not the name udev gave it)",
         RENAME_BY_NAME_HINT)

@@ -11,7 +11,8 @@ COMPILER = Path(__file__).resolve().parents[2] / "compiler"
 
 # Call name -> index of the message argument.
 MESSAGE_ARGUMENT = {
-    "Diagnostic": 2, "error": 1, "_fail": 2, "unsupported": 1, "UnsupportedError": 2,
+    "Diagnostic": 2, "error": 1, "_fail": 2, "unsupported": 1, "refuse": 1,
+    "UnsupportedError": 2,
     "NetcompileError": 0, "SpecError": None, "ValueError": 0, "IncompleteRollback": 0,
 }
 # Variables that hold a message before it is passed on.

@@ -12,8 +12,8 @@ from typing import Any
 from hypothesis import HealthCheck, settings
 
 import netcompile
+from netcompile.backends import backend
 from netcompile.output import RT_TABLES_PATH, OutputFile
-from netcompile.writer import MANAGED_FILES
 
 TARGETS = netcompile.targets()
 SPEC_NAME = "spec.yaml"
@@ -26,7 +26,8 @@ FUZZ = settings(max_examples=FUZZ_CASES, deadline=None, derandomize=not _LONG,
 
 
 def compile_bytes(raw: bytes, target: str) -> list[OutputFile]:
-    return netcompile.render(netcompile.load_network(raw, SPEC_NAME), target)
+    spec = netcompile.load_spec_bytes(raw, SPEC_NAME)
+    return netcompile.render(spec.network, target, spec.options)
 
 
 def dump_yaml(data: Any) -> str:
@@ -65,7 +66,7 @@ def shell_problems(line: str) -> list[str]:
 def check_output(target: str, files: list[OutputFile]) -> None:
     """Invariants of every compile: paths inside the backend's directories, no
     control characters, whole lines, and only plain tokens on shell lines."""
-    allowed = MANAGED_FILES[target]
+    allowed = backend(target).owns
     for f in files:
         assert f.path == RT_TABLES_PATH or any(fnmatch(f.path, p) for p in allowed), f.path
         assert not _CONTROL.search(f.content), (f.path, _CONTROL.search(f.content))

@@ -209,7 +209,9 @@ def specs(draw: Any) -> dict[str, Any]:
                 if draw(st.booleans()):
                     raw[key] = draw(st.booleans())
         if draw(st.booleans()):
-            raw["mtu"] = draw(st.integers(68, 65535))
+            # Below 1280 the kernel turns IPv6 off on the link: build.py refuses that.
+            ipv6 = raw.get("dhcp6") or any(":" in a for a in raw.get("addresses", []))
+            raw["mtu"] = draw(st.integers(1280 if ipv6 else 68, 65535))
         if draw(st.booleans()):
             raw["dns"] = {"servers": draw(st.lists(st.sampled_from(
                 ["192.0.2.53", "2001:db8::53", "9.9.9.9"]), max_size=3, unique=True)),

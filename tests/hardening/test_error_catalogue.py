@@ -32,7 +32,7 @@ def test_the_scan_finds_messages_everywhere() -> None:
     for expected in ("loader.py", "schema.py", "build.py", "passes.py", "cli.py", "output.py"):
         assert expected in modules
     for backend in (COMPILER / "backends").glob("*.py"):
-        if backend.name != "__init__.py":
+        if backend.name not in ("__init__.py", "base.py"):  # the registry, the protocol
             assert f"backends/{backend.name}" in modules, backend.name
     assert len(FRAGMENTS) > 100
 

@@ -35,7 +35,7 @@ ALL_EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
 OUT_OF_REACH = {e.stem: capability.beyond_the_lab(netcompile.build_network(str(e)))
                 for e in ALL_EXAMPLES}
 EXAMPLES = [e for e in ALL_EXAMPLES if not OUT_OF_REACH[e.stem]]
-BACKENDS = ("networkd", "netplan", "networkmanager", "ifupdown")
+BACKENDS = netcompile.targets()
 SEED = ROOT / "examples" / "two-uplinks.yaml"
 # Examples where the uplink intent decides whether the second address answers.
 MULTI_UPLINK = [e for e in EXAMPLES if len(specs.uplinks(specs.load(e))) >= 2]

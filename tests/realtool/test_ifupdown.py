@@ -117,14 +117,14 @@ def test_a_hostile_value_cannot_inject() -> None:
     hostile = dataclasses.replace(network, interfaces=(dataclasses.replace(
         network.interfaces[0], name="eth0;reboot"),))
     with pytest.raises(ValueError, match="not validated"):
-        ifupdown.render(hostile)
+        netcompile.render(hostile, "ifupdown")
     route = Route(interface="eth0", destination=ipaddress.ip_network("10.0.0.0/8"),
                   table=100, metric=0, where=HERE, gateway=ipaddress.ip_address("192.0.2.1"))
     rule = Rule(family=4, priority=100, table=100, interface="eth0", where=HERE,
                 origin=Origin.SPEC, source=ipaddress.ip_network("10.0.0.0/8"))
     with pytest.raises(ValueError, match="not validated"):
-        ifupdown.render(dataclasses.replace(network, routes=(route,),
-                                            rules=(dataclasses.replace(rule, iif="x`id`"),)))
+        netcompile.render(dataclasses.replace(network, routes=(route,), rules=(
+            dataclasses.replace(rule, iif="x`id`"),)), "ifupdown")
     # The quoting itself: a token with shell syntax comes out as one inert word.
     command = ifupdown._command("ip", "route", "add", "$(reboot)", "dev", "eth0")
     assert shlex.split(command) == ["ip", "route", "add", "$(reboot)", "dev", "eth0"]

@@ -14,7 +14,6 @@ import os
 import re
 import subprocess
 from collections.abc import Iterable
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,6 @@ import pytest
 
 import netcompile
 from netcompile.backends import netplan
-from netcompile.model import NetplanOptions
 from tests.conftest import EXAMPLES, require_tool
 
 pytestmark = pytest.mark.realtool
@@ -224,8 +222,7 @@ def networkd_table_names(root: Path) -> dict[str, int]:
 def networkd_rendered(example: Path) -> list[netcompile.OutputFile]:
     """The example's netplan output with the networkd renderer, whatever its `netplan:`
     says (test_netplan_nm.py checks the NetworkManager renderer)."""
-    network = netcompile.build_network(str(example))
-    return netcompile.render(replace(network, netplan=NetplanOptions()), "netplan")
+    return netcompile.render(netcompile.build_network(str(example)), "netplan")
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
@@ -256,7 +253,7 @@ def test_netplan_output_holds_every_route_and_rule_of_the_model(example: Path,
     """Independent of the networkd backend: every model route and rule, and nothing
     else, comes out of netplan under its owning interface."""
     require_tool("netplan")
-    network = replace(netcompile.build_network(str(example)), netplan=NetplanOptions())
+    network = netcompile.build_network(str(example))
     write_tree(tmp_path, netcompile.render(network, "netplan"))
     netplan_generate(tmp_path)
     got = meaning(tmp_path / "run/systemd/network", {})

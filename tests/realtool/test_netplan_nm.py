@@ -132,7 +132,8 @@ def compiles_under_nm_renderer(example: Path) -> bool:
     if not any(line.startswith("netplan:") for line in text.splitlines()):
         text += NM_RENDERER
     try:
-        netcompile.render(netcompile.load_network(text.encode(), example.name), "netplan")
+        spec = netcompile.load_spec_bytes(text.encode(), example.name)
+        netcompile.render(spec.network, "netplan", spec.options)
     except netcompile.UnsupportedErrors:
         return False  # each refusal is pinned in specs/unsupported/netplan-nm-*.yaml
     return True
@@ -146,7 +147,7 @@ def test_netplan_nm_means_what_networkmanager_backend_means(example: Path,
                                                             tmp_path: Path) -> None:
     require_tool("netplan", "nmcli")
     spec = with_renderer(example, tmp_path, NM_RENDERER)
-    files = netcompile.render(netcompile.build_network(str(spec)), "netplan")
+    files = netcompile.compile_file(str(spec), "netplan")
     root = tmp_path / "root"
     write_tree(root, files)
     netplan_generate(root)
@@ -175,10 +176,10 @@ def test_netplan_0_106_nm_renderer_drops_every_rule(tmp_path: Path) -> None:
     example = next(e for e in EXAMPLES if e.stem == "two-uplinks")
     spec = with_renderer(example, tmp_path,
                          'netplan: {renderer: NetworkManager, version: "1.2"}\n')
-    network = netcompile.build_network(str(spec))
-    assert network.rules
+    compiled = netcompile.load_spec(str(spec))
+    assert compiled.network.rules
     root = tmp_path / "root"
-    files = netcompile.render(network, "netplan")
+    files = netcompile.render(compiled.network, "netplan", compiled.options)
     write_tree(root, files)
     yaml = next(f.content for f in files if f.path.startswith("etc/netplan/"))
     assert yaml.count("routing-policy:") == 2

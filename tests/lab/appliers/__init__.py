@@ -11,12 +11,10 @@ from .netplan import Netplan
 from .networkd import Networkd
 from .networkmanager import NetworkManager
 
+# Keyed by each applier's backend name; tests/test_backends.py checks that they
+# cover netcompile's registry exactly.
 APPLIERS: dict[str, type[Applier]] = {
-    "networkd": Networkd,
-    "netplan": Netplan,
-    "networkmanager": NetworkManager,
-    "ifupdown": Ifupdown,
-}
+    cls.name: cls for cls in (Networkd, Netplan, NetworkManager, Ifupdown)}
 
 
 def applier(backend: str, topology: Topology, work: Path) -> Applier:
