@@ -84,7 +84,7 @@ def test_a_hand_written_file_is_never_stale(tmp_path: Path) -> None:
 
 def test_validate_only(tmp_path: Path) -> None:
     code, out, _ = run(SEED, "--validate")
-    assert code == 0 and "valid: 2 interfaces, 5 routes, 2 rules" in out
+    assert code == 0 and "valid: 2 interfaces, 5 routes, 4 rules" in out
 
 
 def test_schema_is_printed() -> None:

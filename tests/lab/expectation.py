@@ -67,7 +67,7 @@ def expected(network: Network, leases: Mapping[str, Lease] | None = None) -> Ker
     rules = {RuleEntry(family, priority, None, None, None, None, None, table, "lookup")
              for family, defaults in KERNEL_RULES.items() for priority, table in defaults}
     rules |= {_rule(r) for r in network.rules}
-    sysctls = {Sysctl(i.name, name, value) for i in configured if not i.dhcp6
+    sysctls = {Sysctl(i.name, name, value) for i in configured if not i.accepts_ra
                for name, value in CONFIGURED_SYSCTLS.items()}
     return KernelState(frozenset(links), frozenset(addresses), frozenset(routes),
                        frozenset(rules), frozenset(sysctls))

@@ -166,8 +166,10 @@ def _rule(raw: dict[str, Any], family: int) -> RuleEntry:
                               strict=False))
 
     fwmark = raw.get("fwmark")
-    if fwmark is not None and raw.get("fwmask") is not None:
-        fwmark = f"{fwmark}/{raw['fwmask']}"
+    if fwmark is not None:
+        # `ip` leaves out a mask of every bit, and prints a mark of 0 as "0".
+        mask = raw.get("fwmask", "0xffffffff")
+        fwmark = f"{int(str(fwmark), 0):#x}/{int(str(mask), 0):#x}"
     table = raw.get("table")
     return RuleEntry(family, int(raw.get("priority", 0)), prefix("src"), prefix("dst"),
                      raw.get("iif"), raw.get("oif"), fwmark,

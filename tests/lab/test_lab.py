@@ -184,6 +184,31 @@ def _ignoring_what_ifdown_keeps(state: KernelState) -> KernelState:
                    sysctls=frozenset())
 
 
+MARKS = b"""\
+version: 1
+tables: {marked: 100}
+interfaces:
+  eth0: {addresses: [192.0.2.10/24]}
+rules:
+  - {from: 10.0.0.0/8, fwmark: 0, table: marked, priority: 101}
+  - {from: 10.1.0.0/16, fwmark: 16, table: marked, priority: 102}
+  - {from: 10.2.0.0/16, fwmark: "0x10/0xff", table: marked, priority: 103}
+"""
+
+
+@pytest.mark.parametrize("backend", ["networkmanager", "ifupdown"])
+def test_a_mark_of_zero_matches_only_unmarked_packets(backend: str, tmp_path: Path) -> None:
+    """The backends that can say fwmark 0 (networkd and netplan refuse it) give the
+    kernel the mark with its mask; without the mask the rule has no mark at all and
+    matches every packet."""
+    network = netcompile.load_network(MARKS, "marks.yaml")
+    with deployed(backend, network, netcompile.render(network, backend), tmp_path,
+                  expected(network)) as d:
+        marks = {r.priority: r.fwmark for r in d.state.rules if r.table == 100}
+        assert marks == {101: "0x0/0xffffffff", 102: "0x10/0xffffffff", 103: "0x10/0xff"}
+        assert d.state == expected(network), d.state.diff(expected(network))
+
+
 def test_networkd_log_lint_names_an_unknown_key(tmp_path: Path) -> None:
     """A key networkd cannot use fails the lab through its log, not silently."""
     from dataclasses import replace
