@@ -6,19 +6,23 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import random
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
-from netcompile import SpecError, schema
+from netcompile import SpecError, build_network, schema
 from netcompile.fastcheck import ANNOTATIONS, KEYWORDS, UnsupportedSchema, compile_schema
-from netcompile.loader import load_bytes, load_file
+from netcompile.loader import dotted, load_bytes, load_file
+from tests.conftest import EXAMPLES
+from tests.corpus import expected_errors
 from tests.hardening.common import dump_yaml
 from tests.hardening.mutations import mutate_structure, mutate_text
 from tests.hardening.strategies import specs
@@ -36,18 +40,50 @@ def jsonschema_says_valid(data: Any) -> bool:
 
 
 def assert_agree(data: Any) -> bool:
+    """The fast check's verdict equals jsonschema's; returns it."""
     expected = jsonschema_says_valid(data)
     assert schema.is_valid(data) == expected, data
     return expected
 
 
+def reported(spec: Path, error: SpecError) -> list[str]:
+    return [str(d).removeprefix(f"{spec}:") for d in error.diagnostics]
+
+
 @pytest.mark.parametrize("spec", CORPUS, ids=lambda p: f"{p.parent.name}/{p.stem}")
 def test_agrees_on_every_spec_in_the_repository(spec: Path) -> None:
-    try:
-        loaded = load_file(str(spec))
-    except SpecError:  # not YAML the schema ever sees
-        return
-    assert_agree(loaded.data)
+    """Each corpus spec means something: examples and backend gaps are valid specs; an
+    invalid one is refused, with the errors it states, by the loader (broken YAML),
+    by the schema (both checks say invalid) or after it (both say valid)."""
+    if spec.parent.name == "invalid":
+        stated = expected_errors(spec)
+        assert stated, f"{spec.name} states no `# expect:` line"
+        with pytest.raises(SpecError) as caught:
+            loaded = load_file(str(spec))
+            if assert_agree(loaded.data):
+                schema.validate(loaded)  # passes: the builder or a pass refuses the spec
+                build_network(str(spec))
+            else:
+                schema.validate(loaded)
+        assert reported(spec, caught.value) == stated
+    else:
+        assert assert_agree(load_file(str(spec)).data) is True
+
+
+def test_the_corpus_reaches_every_stage() -> None:
+    """Some invalid specs fail to load, some fail the schema, some fail later: the
+    test above then checks each stage's errors, not only one."""
+    stages = Counter()
+    for spec in CORPUS:
+        if spec.parent.name != "invalid":
+            continue
+        try:
+            loaded = load_file(str(spec))
+        except SpecError:
+            stages["loader"] += 1
+            continue
+        stages["schema" if not schema.is_valid(loaded.data) else "builder"] += 1
+    assert min(stages[s] for s in ("loader", "schema", "builder")) >= 3, stages
 
 
 @CASES
@@ -63,15 +99,38 @@ def test_agrees_on_damaged_structure(spec: dict[str, Any], seed: int) -> None:
     assert_agree(mutate_structure(spec, random.Random(seed)))
 
 
+def load_damaged(raw: bytes) -> Any:
+    """The data of damaged spec text, or None where the loader refuses it, which it
+    must do with errors inside the text: the schema never sees such a spec."""
+    try:
+        return load_bytes(raw, "spec.yaml").data
+    except SpecError as error:
+        lines = raw.count(b"\n") + 1
+        assert error.diagnostics
+        for d in error.diagnostics:
+            assert d.where.file == "spec.yaml" and 1 <= d.where.line <= lines, str(d)
+            assert d.where.column >= 1, str(d)
+        return None
+
+
 @CASES
 @given(spec=specs(), seed=st.integers(0, 2**32 - 1))
 def test_agrees_on_damaged_text(spec: dict[str, Any], seed: int) -> None:
-    raw = mutate_text(dump_yaml(spec).encode(), random.Random(seed))
-    try:
-        loaded = load_bytes(raw, "spec.yaml")
-    except SpecError:
-        return
-    assert_agree(loaded.data)
+    data = load_damaged(mutate_text(dump_yaml(spec).encode(), random.Random(seed)))
+    event("loaded" if data is not None else "refused by the loader")
+    if data is not None:
+        assert_agree(data)
+
+
+def test_damaged_text_often_reaches_the_schema() -> None:
+    """The damage above is not all refused by the loader: many damaged texts load,
+    and of those both valid and invalid ones, so the agreement is really tried."""
+    verdicts = Counter()
+    for example in EXAMPLES:
+        for seed in range(50):
+            data = load_damaged(mutate_text(example.read_bytes(), random.Random(seed)))
+            verdicts["refused" if data is None else str(assert_agree(data))] += 1
+    assert verdicts["True"] >= 20 and verdicts["False"] >= 20, verdicts
 
 
 _BASE: dict[str, Any] = {
@@ -93,43 +152,72 @@ def _edited(path: tuple[Any, ...], value: Any) -> dict[str, Any]:
     return spec
 
 
-# Values at the edges of what each keyword accepts, where the two could disagree.
+# Values at the edges of what each keyword accepts, where the two could disagree,
+# each with the verdict the spec language gives it: both checks must reach it.
+OK, BAD = True, False
 EDGES = [
-    (("version",), 1.0), (("version",), True), (("version",), "1"), (("version",), 2),
-    (("tables", "isp"), 4294967295), (("tables", "isp"), 4294967296), (("tables", "isp"), -1),
-    (("tables", "isp"), 100.0), (("tables", "isp"), False),
-    (("interfaces", "eth0", "mtu"), 68), (("interfaces", "eth0", "mtu"), 67),
-    (("interfaces", "eth0", "mtu"), 65535), (("interfaces", "eth0", "mtu"), 65536),
-    (("interfaces", "eth0", "mtu"), float("nan")), (("interfaces", "eth0", "mtu"), None),
-    (("interfaces", "eth0", "uplink", "table"), 0), (("interfaces", "eth0", "uplink", "table"), 1),
-    (("interfaces", "eth0", "uplink", "table"), True),
-    (("interfaces", "eth0", "uplink", "table"), "9isp"),
-    (("interfaces", "eth0", "uplink", "table"), "isp\n"),
-    (("interfaces", "eth0", "gateways"), ["192.0.2.1", "2001:db8::1", "192.0.2.2"]),
-    (("interfaces", "eth0", "gateways"), ["fe80::1%eth0"]),
-    (("interfaces", "eth0", "gateways"), [5]),
-    (("interfaces", "eth0", "addresses"), ["192.0.2.10/33"]),
-    (("interfaces", "eth0", "addresses"), ["192.0.2.10"]),
-    (("interfaces", "eth0", "type"), "bond"), (("interfaces", "eth0", "type"), "Bond"),
-    (("interfaces", "eth0", "members"), []), (("interfaces", "eth0", "match"), {}),
-    (("interfaces", "eth0", "match"), {"name": "e" * 15}),
-    (("interfaces", "eth0", "match"), {"name": "e" * 16}),
-    (("interfaces", "eth0", "match"), {"name": ""}),
-    (("interfaces", "eth0", "routes", 0, "to"), "default"),
-    (("interfaces", "eth0", "routes", 0, "to"), "default\n"),
-    (("interfaces",), {}), (("interfaces",), {"e" * 16: {}}), (("interfaces",), {"eth.0": {}}),
-    (("tables",), {"a" * 31: 7}), (("tables",), {"a" * 32: 7}), (("rules",), {}),
-    (("rules", 0, "priority"), "100"),
+    (("version",), 1.0, OK),  # `const: 1` compares numbers: 1.0 is 1
+    (("version",), True, BAD), (("version",), "1", BAD), (("version",), 2, BAD),
+    (("tables", "isp"), 4294967295, OK), (("tables", "isp"), 4294967296, BAD),
+    (("tables", "isp"), -1, BAD),
+    (("tables", "isp"), 100.0, BAD),  # an integer must be written as one
+    (("tables", "isp"), False, BAD),
+    (("interfaces", "eth0", "mtu"), 68, OK), (("interfaces", "eth0", "mtu"), 67, BAD),
+    (("interfaces", "eth0", "mtu"), 65535, OK), (("interfaces", "eth0", "mtu"), 65536, BAD),
+    (("interfaces", "eth0", "mtu"), float("nan"), BAD),
+    (("interfaces", "eth0", "mtu"), None, BAD),
+    (("interfaces", "eth0", "uplink", "table"), 0, BAD),
+    (("interfaces", "eth0", "uplink", "table"), 1, OK),
+    (("interfaces", "eth0", "uplink", "table"), True, BAD),
+    (("interfaces", "eth0", "uplink", "table"), "9isp", BAD),
+    (("interfaces", "eth0", "uplink", "table"), "isp\n", BAD),  # ECMA `$`: no final newline
+    (("interfaces", "eth0", "gateways"), ["192.0.2.1", "2001:db8::1", "192.0.2.2"], BAD),
+    (("interfaces", "eth0", "gateways"), ["fe80::1%eth0"], BAD),  # no scope text
+    (("interfaces", "eth0", "gateways"), [5], BAD),
+    (("interfaces", "eth0", "addresses"), ["192.0.2.10/33"], BAD),
+    (("interfaces", "eth0", "addresses"), ["192.0.2.10"], OK),  # a host address
+    (("interfaces", "eth0", "type"), "bond", OK), (("interfaces", "eth0", "type"), "Bond", BAD),
+    (("interfaces", "eth0", "members"), [], BAD), (("interfaces", "eth0", "match"), {}, BAD),
+    (("interfaces", "eth0", "match"), {"name": "e" * 15}, OK),
+    (("interfaces", "eth0", "match"), {"name": "e" * 16}, BAD),
+    (("interfaces", "eth0", "match"), {"name": ""}, BAD),
+    (("interfaces", "eth0", "routes", 0, "to"), "default", OK),
+    (("interfaces", "eth0", "routes", 0, "to"), "default\n", BAD),
+    (("interfaces",), {}, BAD), (("interfaces",), {"e" * 16: {}}, BAD),
+    (("interfaces",), {"eth.0": {}}, BAD),
+    (("tables",), {"a" * 31: 7}, OK), (("tables",), {"a" * 32: 7}, BAD), (("rules",), {}, BAD),
+    (("rules", 0, "priority"), "100", BAD),
 ]
 
 
-@pytest.mark.parametrize(("path", "value"), EDGES, ids=lambda x: repr(x)[:40])
-def test_agrees_at_the_edges(path: tuple[Any, ...], value: Any) -> None:
-    assert_agree(_edited(path, value))
+@pytest.mark.parametrize(("path", "value", "valid"), EDGES, ids=lambda x: repr(x)[:40])
+def test_both_checks_give_the_edge_its_verdict(path: tuple[Any, ...], value: Any,
+                                               valid: bool) -> None:
+    """netcompile's jsonschema validator (strict integers, ECMA patterns, its address
+    formats) and the fast check both give the stated verdict."""
+    assert assert_agree(_edited(path, value)) is valid
+
+
+@pytest.mark.parametrize(("path", "value", "valid"),
+                         [e for e in EDGES if not e[2] and not
+                          (isinstance(e[1], float) and math.isnan(e[1]))],
+                         ids=lambda x: repr(x)[:40])
+def test_an_invalid_edge_is_worded_at_the_edited_key(path: tuple[Any, ...], value: Any,
+                                                     valid: bool) -> None:
+    """How netcompile uses jsonschema: only to word the errors of a spec the fast check
+    refused, each located at (or inside) the value that was changed."""
+    loaded = load_bytes(json.dumps(_edited(path, value)).encode(), "spec.yaml")
+    with pytest.raises(SpecError) as caught:
+        schema.validate(loaded)
+    edited = dotted(path)
+    for d in caught.value.diagnostics:
+        assert d.path.startswith(edited), (edited, str(d))
+        assert d.where.line == 1 and d.where.column > 1, str(d)
 
 
 def test_the_base_spec_of_the_edge_cases_is_valid() -> None:
     assert assert_agree(_BASE)
+    schema.validate(load_bytes(json.dumps(_BASE).encode(), "spec.yaml"))
 
 
 def _compile(tree: Any) -> Any:
@@ -137,7 +225,9 @@ def _compile(tree: Any) -> Any:
 
 
 def test_the_real_schema_uses_only_implemented_keywords() -> None:
-    _compile(json.loads(schema.schema_text()))
+    check = _compile(json.loads(schema.schema_text()))
+    assert check(_BASE) is True
+    assert check({"version": 1}) is False
 
 
 @pytest.mark.parametrize("tree", [
@@ -182,8 +272,8 @@ def test_a_valid_spec_compiles_without_importing_jsonschema() -> None:
     ({"type": ["string", "null"]}, None, True),
     ({"$defs": {"n": {"items": {"$ref": "#/$defs/n"}}}, "$ref": "#/$defs/n"}, [[[1]]], True),
 ])
-def test_small_schemas_mean_what_jsonschema_says(tree: Any, instance: Any, valid: bool) -> None:
-    from jsonschema import Draft202012Validator
-
-    assert Draft202012Validator(tree).is_valid(instance) == valid
-    assert _compile(tree)(instance) == valid
+def test_small_schemas_compile_to_what_they_mean(tree: Any, instance: Any, valid: bool) -> None:
+    """Keyword semantics the fast check must get right on its own (Draft 2020-12):
+    oneOf is exactly one, const and enum compare booleans apart from numbers, $ref
+    recurses."""
+    assert _compile(tree)(instance) is valid

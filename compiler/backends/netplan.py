@@ -167,15 +167,21 @@ class _Renderer:
     def interface(self, interface: Interface) -> InterfaceView:
         view = InterfaceView(name=scalar(interface.name))
         if interface.match is not None:
-            # set-name becomes a .link file matching OriginalName=, the kernel's name.
+            # set-name becomes a .link file matching OriginalName=, the kernel's name;
+            # for the name the device has already, that file would only replace
+            # 99-default.link (and turn Wake-on-LAN off), so none is asked for.
             udev.refuse_rename_by_name(interface, self.refusals)
             view.match = self.match(interface)
-            view.settings.append(("set-name", scalar(interface.name)))
+            if interface.match.name != interface.name:
+                view.settings.append(("set-name", scalar(interface.name)))
         view.members = [scalar(m) for m in interface.members]
         if interface.bond is not None:
             view.parameters = self.bond(interface, interface.bond)
-        if interface.bridge is not None and interface.bridge.stp is not None:
-            view.parameters = [("stp", boolean(interface.bridge.stp))]
+        if interface.kind is Kind.BRIDGE:
+            # netplan documents STP as on by default (and its NetworkManager renderer
+            # turns it on); the kernel's default, which the other backends keep, is off.
+            stp = interface.bridge.stp if interface.bridge is not None else None
+            view.parameters = [("stp", boolean(bool(stp)))]
         if interface.vlan is not None:
             view.settings += [("id", str(interface.vlan.id)),
                               ("link", scalar(interface.vlan.link))]

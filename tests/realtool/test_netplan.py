@@ -230,7 +230,10 @@ def test_netplan_generate_accepts_example(example: Path, tmp_path: Path) -> None
     require_tool("netplan")
     write_tree(tmp_path, networkd_rendered(example))
     netplan_generate(tmp_path)
-    assert list((tmp_path / "run/systemd/network").glob("*.network"))
+    # One unit per interface of the spec: netplan configured every one of them.
+    generated = sorted(p.name for p in (tmp_path / "run/systemd/network").glob("*.network"))
+    assert generated == sorted(f"10-netplan-{interface.name}.network"
+                               for interface in netcompile.build_network(str(example)).interfaces)
 
 
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)

@@ -239,12 +239,21 @@ def test_networkd_reads_example_without_complaint(example: Path, tmp_path: Path)
     assert problems(log) == [], log
 
 
-WITH_LINK_FILES = [e for e in EXAMPLES if any(
-    f.path.endswith(".link") for f in netcompile.compile_file(str(e), "networkd"))]
+def found_by_mac_or_driver(example: Path) -> list[str]:
+    """Interfaces whose kernel name the spec does not know: udev must name them."""
+    return [i.name for i in netcompile.build_network(str(example)).interfaces
+            if i.match is not None and i.match.name is None]
 
 
-def test_some_example_has_link_files() -> None:
-    assert WITH_LINK_FILES
+WITH_LINK_FILES = [e for e in EXAMPLES if found_by_mac_or_driver(e)]
+
+
+@pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.stem)
+def test_link_files_exactly_for_devices_found_by_mac_or_driver(example: Path) -> None:
+    links = sorted(f.path for f in netcompile.compile_file(str(example), "networkd")
+                   if f.path.endswith(".link"))
+    assert links == sorted(f"etc/systemd/network/10-{name}.link"
+                           for name in found_by_mac_or_driver(example))
 
 
 @pytest.mark.parametrize("example", WITH_LINK_FILES, ids=lambda p: p.stem)

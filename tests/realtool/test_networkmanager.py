@@ -54,7 +54,10 @@ def keyfiles(files: Iterable[OutputFile]) -> list[OutputFile]:
 def test_nmcli_keeps_every_setting(example: Path, tmp_path: Path) -> None:
     require_tool("nmcli")
     profiles = keyfiles(netcompile.compile_file(str(example), "networkmanager"))
-    assert profiles
+    # One profile per interface of the spec, each then read back by nmcli.
+    assert sorted(Path(p.path).name for p in profiles) == sorted(
+        f"{interface.name}.nmconnection"
+        for interface in netcompile.build_network(str(example)).interfaces)
     lost = {}
     for profile in profiles:
         assert profile.mode == 0o600, profile.path

@@ -1,0 +1,1 @@
+"""Feature-scoped expected output: one minimal spec per feature, every backend's spelling."""
