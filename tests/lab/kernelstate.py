@@ -50,7 +50,16 @@ SYSCTLS = ("ipv6/accept_ra", "ipv6/autoconf", "ipv6/forwarding", "ipv4/forwardin
 
 
 def _ip_json(ns: str, *args: str) -> list[dict[str, Any]]:
-    out = ns_run(ns, ["ip", "-N", "-j", *args]).stdout
+    """`ip -N -j ARGS`; a dump that a daemon's changes interrupt makes `ip` fail, so
+    it is read again (a few times at most)."""
+    for _ in range(4):
+        result = ns_run(ns, ["ip", "-N", "-j", *args], check=False)
+        if result.returncode == 0:
+            break
+        time.sleep(0.05)
+    else:
+        result = ns_run(ns, ["ip", "-N", "-j", *args])
+    out = result.stdout
     return json.loads(out) if out.strip() else []
 
 

@@ -172,8 +172,16 @@ def applicable(network: Network) -> bool:
 
 
 def kernel_rules(ns: str, family: int) -> set[tuple[int, str, str, str]]:
-    """(priority, table number, from, to) of every rule."""
-    result = run(["ip", "-n", ns, f"-{family}", "-N", "-j", "rule", "show"])
+    """(priority, table number, from, to) of every rule. A dump that networkd's
+    rule changes interrupt makes `ip` fail: read again, a few times at most."""
+    argv = ["ip", "-n", ns, f"-{family}", "-N", "-j", "rule", "show"]
+    for _ in range(4):
+        result = subprocess.run(argv, capture_output=True, text=True, timeout=20, check=False)
+        if result.returncode == 0:
+            break
+        time.sleep(0.1)
+    else:
+        result = run(argv)
     return {(r["priority"], str(r["table"]), _rule_prefix(r, "src"), _rule_prefix(r, "dst"))
             for r in json.loads(result.stdout)}
 
