@@ -5,6 +5,12 @@ generated tree (with Debian's default `source /etc/network/interfaces.d/*` and
 empty hook directories, so the host's if-up.d scripts never run) and
 /etc/iproute2 holds the host's files plus the generated rt_tables.d, so `ip`
 resolves the table names. State lives in the work directory (--state-dir).
+
+`inet dhcp` runs dhclient, which stays running after ifup: its pid file (/run),
+leases (/var/lib/dhcp), configuration and hook scripts (/etc/dhcp, hooks left
+empty) and /etc/resolv.conf are the work directory's, so ifdown finds the same
+dhclient and nothing of the host's is read or written; stop() ends whatever
+dhclient is left by the pid it wrote.
 """
 
 from __future__ import annotations
@@ -16,18 +22,24 @@ from pathlib import Path
 
 from netcompile.output import OutputFile
 
-from ..procs import in_ns, run
+from ..procs import in_ns, run, stop_pid_file
 from ..topology import Topology
 from .base import Applier, ApplyError, replace_dir, unexpected, write_tree
 
 NETWORK_DIR = "etc/network/"
 IPROUTE_DIR = "etc/iproute2/"
 HOOKS = ("if-pre-up.d", "if-up.d", "if-down.d", "if-post-down.d")
+DHCLIENT_HOOKS = ("dhclient-enter-hooks.d", "dhclient-exit-hooks.d")
+DHCLIENT_CONF = Path("/etc/dhcp/dhclient.conf")
 DEBIAN_INTERFACES = "auto lo\niface lo inet loopback\n\nsource /etc/network/interfaces.d/*\n"
 
 _RUN = """set -e
 mount --bind {network} /etc/network
 mount --bind {iproute} /etc/iproute2
+mount --bind {dhcp}/run /run
+mount --bind {dhcp}/lib /var/lib/dhcp
+mount --bind {dhcp}/etc /etc/dhcp
+mount --bind {dhcp}/resolv.conf /etc/resolv.conf
 exec {command} -v --no-loopback -i /etc/network/interfaces --state-dir {state} -a
 """
 
@@ -39,6 +51,12 @@ class Ifupdown(Applier):
         super().__init__(topology, work)
         self.state = replace_dir(work / "ifstate")
         self.transcript: list[str] = []
+        self.dhcp = work / "dhcp"
+        for sub in ("run", "lib", "etc", *(f"etc/{h}" for h in DHCLIENT_HOOKS)):
+            replace_dir(self.dhcp / sub)
+        if DHCLIENT_CONF.exists():
+            shutil.copy(DHCLIENT_CONF, self.dhcp / "etc" / DHCLIENT_CONF.name)
+        (self.dhcp / "resolv.conf").write_text("")
 
     def place(self, files: Sequence[OutputFile]) -> None:
         extra = unexpected(files, (NETWORK_DIR, IPROUTE_DIR))
@@ -71,6 +89,7 @@ class Ifupdown(Applier):
         root = self.work / "root"
         script = _RUN.format(network=shlex.quote(str(root / NETWORK_DIR)),
                              iproute=shlex.quote(str(root / IPROUTE_DIR)),
+                             dhcp=shlex.quote(str(self.dhcp)),
                              state=shlex.quote(str(self.state)), command=command)
         result = run(in_ns(self.topology.server,
                            ["unshare", "-m", "--propagation", "private", "sh", "-c", script]),
@@ -98,7 +117,10 @@ class Ifupdown(Applier):
         self.up()
 
     def stop(self) -> None:
-        """Nothing keeps running; deleting the namespace undoes the rest."""
+        """End the dhclients ifup left running (by the pids they wrote); deleting the
+        namespace undoes the rest."""
+        for pid_file in sorted((self.dhcp / "run").glob("dhclient*.pid")):
+            stop_pid_file(pid_file)
 
     def logs(self) -> str:
         return "\n".join(self.transcript)
