@@ -3,7 +3,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-SYSTEM_PACKAGES := iproute2 iputils-ping iperf3 nftables ifupdown isc-dhcp-client netplan.io network-manager dnsmasq-base dbus time git chromium zsh groff-base
+SYSTEM_PACKAGES := iproute2 iputils-ping iperf3 nftables ifupdown isc-dhcp-client netplan.io network-manager dnsmasq-base radvd dbus time git chromium zsh groff-base
 SPEC ?= examples/two-uplinks.yaml
 TARGET ?= networkd
 

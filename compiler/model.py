@@ -41,6 +41,10 @@ RESERVED_TABLES = {0: "unspec", 253: "default", 254: "main", 255: "local"}
 MAIN_RULE_PRIORITY = 32766
 # Metric the kernel gives a route added without one.
 KERNEL_DEFAULT_METRIC: dict[Family, int] = {4: 0, 6: 1024}
+# Metric of the routes a DHCP lease gives: networkd's own, which the other backends'
+# DHCP clients are set to, so that a spec's default route at the kernel's metric
+# wins over a DHCP one whatever the backend.
+DHCP_ROUTE_METRIC = 1024
 
 
 class Kind(enum.StrEnum):

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import replace
 
 from .addresses import host_network
-from .errors import Diagnostic, SpecError
+from .errors import Diagnostic, Location, SpecError
 from .loader import dotted
 from .model import (
     KERNEL_DEFAULT_METRIC,
@@ -80,6 +80,51 @@ def uplink_routing(network: Network) -> Network:
                    rules=network.rules + tuple(rules))
 
 
+def main_before_uplinks(network: Network) -> Network:
+    """Traffic from an uplink address to a destination the main table reaches by a
+    more specific route (a LAN behind a static route, another interface's prefix)
+    follows main, not the uplink's default route: for each prefix of the main table
+    (every static address's prefix, every main-table route but defaults) a rule
+    `to PREFIX lookup main`, one priority ahead of the first uplink rule. So a reply
+    to a LAN client leaves by the LAN port.
+
+    Rules with `to`, not `lookup main suppress_prefixlength 0` (which would also
+    follow prefixes only learned at run time, such as a DHCP lease's): netplan
+    cannot write suppress_prefixlength, and a `to` rule every backend can. Not
+    copies of main's routes in each uplink table: a rule keeps main the one place
+    those routes live."""
+    uplinks = [i for i in network.interfaces if i.uplink is not None]
+    if not uplinks:
+        return network
+    families = {a.family for i in uplinks for a in i.addresses}
+    first = min(uplinks, key=lambda i: (i.uplink.priority if i.uplink else 0, i.name))
+    assert first.uplink is not None
+    priority = first.uplink.priority - 1
+    if priority < 1:
+        raise SpecError([Diagnostic(
+            first.uplink.where, dotted(("interfaces", first.name, "uplink")),
+            "an uplink rule at priority 1 leaves no room ahead of it for the rules that "
+            "keep traffic to the main table's own prefixes in main",
+            "give the uplink a priority of 2 or more")])
+    prefixes: dict[IPNetwork, tuple[str, Location]] = {}
+    for interface in network.interfaces:
+        for address in interface.addresses:
+            prefix = address.address.network
+            if prefix.prefixlen < prefix.max_prefixlen:
+                prefixes.setdefault(prefix, (interface.name, address.where))
+    # In canonical order, so that the owner of a prefix two interfaces route does not
+    # depend on the order the spec lists them in.
+    for route in sorted(network.routes, key=route_sort_key):
+        if route.table == MAIN_TABLE and not route.is_default:
+            prefixes.setdefault(route.destination, (route.interface, route.where))
+    rules = tuple(Rule(family=4 if prefix.version == 4 else 6, priority=priority,
+                       table=MAIN_TABLE, where=where, interface=owner,
+                       origin=Origin.UPLINK, destination=prefix)
+                  for prefix, (owner, where) in prefixes.items()
+                  if prefix.version in families)
+    return replace(network, rules=network.rules + rules)
+
+
 def assign_rule_owners(network: Network) -> Network:
     """Backends that attach rules to a link need an owner for each spec rule, and
     NetworkManager keeps a rule only on a link whose IP configuration of the rule's
@@ -139,6 +184,7 @@ def check_conflicts(network: Network) -> Network:
 PASSES: tuple[Callable[[Network], Network], ...] = (
     gateway_routes,
     uplink_routing,
+    main_before_uplinks,
     assign_rule_owners,
     canonical_order,
     check_conflicts,

@@ -90,7 +90,7 @@ def test_a_hand_written_file_is_never_stale(tmp_path: Path) -> None:
 
 def test_validate_only(tmp_path: Path) -> None:
     code, out, _ = run(SEED, "--validate")
-    assert code == 0 and "valid: 2 interfaces, 5 routes, 2 rules" in out
+    assert code == 0 and "valid: 2 interfaces, 5 routes, 4 rules" in out
 
 
 def test_schema_is_printed() -> None:
@@ -204,7 +204,7 @@ def test_standard_input_with_root_writes_and_checks(tmp_path: Path) -> None:
     assert run_stdin(spec, "-", "--target", "all", "--root", str(tmp_path), "--check") == (
         0, "", f"netcompile: {tmp_path} is up to date\n")
     assert run_stdin(spec, "-", "--validate")[1] == (
-        "<stdin>: valid: 2 interfaces, 5 routes, 2 rules\n")
+        "<stdin>: valid: 2 interfaces, 5 routes, 4 rules\n")
 
 
 def test_an_empty_root_is_refused_not_the_current_directory(
@@ -232,7 +232,7 @@ def test_validate_with_a_target_checks_what_compiling_for_it_checks(tmp_path: Pa
     assert (code, out) == (2, "")
     assert "networkd cannot express this: the firewall mark 0x0" in err
     code, out, _ = run(SEED, "--validate", "-t", "all")
-    assert code == 0 and out.endswith(": valid for all: 2 interfaces, 5 routes, 2 rules\n")
+    assert code == 0 and out.endswith(": valid for all: 2 interfaces, 5 routes, 4 rules\n")
 
 
 def test_help_shows_no_live_root_install_of_every_backend() -> None:

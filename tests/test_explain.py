@@ -37,6 +37,10 @@ def test_a_reply_from_the_second_uplink_leaves_by_it() -> None:
         "explain: from 198.51.100.10, to 8.8.8.8, sent by this host",
         "  rule 0 from all lookup local (255) (the kernel's): no, table local (255) has no "
         "route to 8.8.8.8",
+        "  rule 999 from all to 192.0.2.0/24 lookup main (254): no, the destination 8.8.8.8 "
+        "is not in 192.0.2.0/24",
+        "  rule 999 from all to 198.51.100.0/24 lookup main (254): no, the destination "
+        "8.8.8.8 is not in 198.51.100.0/24",
         "  rule 1000 from 192.0.2.10/32 lookup isp-a (100): no, the source 198.51.100.10 is "
         "not in 192.0.2.10/32",
         f"= rule 1000 from 198.51.100.10/32 lookup isp-b (101)    {DUAL}:14:17",
@@ -49,7 +53,7 @@ def test_without_a_source_the_main_table_decides() -> None:
     network = netcompile.build_network(str(DUAL))
     answer = explain(network, _flow("2001:db8:ffff::1"))
     assert (answer.device, str(answer.gateway), answer.table) == ("eth0", "2001:db8:a::1", 254)
-    assert [s.reason for s in answer.skipped][1] == (
+    assert [s.reason for s in answer.skipped][3] == (
         "the packet has no source address yet, the rule wants from 2001:db8:a::10/128")
 
 

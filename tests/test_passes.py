@@ -52,13 +52,45 @@ def test_uplink_covers_both_families() -> None:
 
 def test_one_from_rule_per_address_with_deterministic_priority() -> None:
     net = network(TWO_UPLINKS)
-    rules = [(r.family, str(r.source), r.table, r.priority, r.interface) for r in net.rules]
+    rules = [(r.family, str(r.source), r.table, r.priority, r.interface) for r in net.rules
+             if r.source is not None]
     assert rules == [
         (4, "192.0.2.10/32", 100, 1000, "eth0"),
         (6, "2001:db8:a::10/128", 100, 1000, "eth0"),
         (4, "198.51.100.10/32", 101, 2000, "eth1"),
     ]
     assert all(r.priority < 32766 for r in net.rules)
+
+
+def test_traffic_to_the_main_tables_own_prefixes_stays_in_main() -> None:
+    """A reply from an uplink address to a LAN behind a static route (or to another
+    interface's prefix) must not follow the uplink's default route: `to PREFIX
+    lookup main` rules one priority ahead of the first uplink rule, owned by the
+    interface that carries the prefix, for every family the uplinks use."""
+    net = network(TWO_UPLINKS + """\
+  eth2:
+    addresses: [10.1.0.5/16, "fd00:1::5/64"]
+    routes:
+      - {to: 10.0.0.0/8, via: 10.1.0.1}
+      - {to: default, via: 10.1.0.1, table: isp-a, metric: 5}
+""")
+    to_main = [(r.family, str(r.destination), r.priority, r.interface, r.origin)
+               for r in net.rules if r.table == MAIN_TABLE]
+    assert to_main == [
+        (4, "10.0.0.0/8", 999, "eth2", Origin.UPLINK),
+        (4, "10.1.0.0/16", 999, "eth2", Origin.UPLINK),
+        (4, "192.0.2.0/24", 999, "eth0", Origin.UPLINK),
+        (4, "198.51.100.0/24", 999, "eth1", Origin.UPLINK),
+        (6, "2001:db8:a::/64", 999, "eth0", Origin.UPLINK),
+        (6, "fd00:1::/64", 999, "eth2", Origin.UPLINK),
+    ]
+    assert all(r.source is None for r in net.rules if r.table == MAIN_TABLE)
+
+
+def test_no_uplink_no_rules_to_main() -> None:
+    net = network("version: 1\ninterfaces:\n  eth0:\n    addresses: [10.1.0.5/16]\n"
+                  "    routes: [{to: 10.0.0.0/8, via: 10.1.0.1}]\n")
+    assert net.rules == ()
 
 
 def test_only_the_default_uplink_holds_the_main_default_route() -> None:
@@ -116,7 +148,7 @@ def test_two_addresses_in_one_prefix_share_one_connected_route() -> None:
                   "    uplink: {table: a, default: true}\n")
     connected = [r for r in net.routes if r.table == 100 and not r.is_default]
     assert len(connected) == 1
-    assert [str(r.source) for r in net.rules] == ["192.0.2.10/32", "192.0.2.11/32"]
+    assert [str(r.source) for r in net.rules if r.source] == ["192.0.2.10/32", "192.0.2.11/32"]
 
 
 def test_spec_rule_is_owned_by_its_iif_or_a_link_with_routes_in_its_table() -> None:

@@ -23,9 +23,15 @@ class Refusals:
     def __init__(self, backend: str):
         self.backend = backend
         self.errors: list[UnsupportedError] = []
+        self._said: set[str] = set()
 
     def refuse(self, where: Location, what: str, hint: str = "") -> None:
-        self.errors.append(UnsupportedError(where, self.backend, what, hint))
+        """Once per line and message: one spec line can expand into several routes or
+        rules that a backend refuses for the same reason."""
+        error = UnsupportedError(where, self.backend, what, hint)
+        if str(error) not in self._said:
+            self._said.add(str(error))
+            self.errors.append(error)
 
     def raise_any(self) -> None:
         if self.errors:

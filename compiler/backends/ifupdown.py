@@ -12,6 +12,12 @@ add` line with a `pre-down ip ... del` twin carrying the same arguments, the twi
 in reverse order, so `ifdown` removes exactly what `ifup` added. Every token on
 those lines comes from a model value (ipaddress objects, integers, checked
 interface names) and is shell-quoted all the same.
+
+ifupdown leaves the kernel's router advertisement settings alone (accept_ra=1:
+only its inet6 static method sets autoconf 0), so an interface that does not
+accept them turns them off itself and drops what the kernel learned from them
+while they were on (a running host): an RA default route would make the spec's
+own `ip -6 route add default` fail with "File exists".
 """
 
 from __future__ import annotations
@@ -21,6 +27,8 @@ import shlex
 from dataclasses import dataclass, field
 
 from ..model import (
+    DHCP_ROUTE_METRIC,
+    MAIN_TABLE,
     BondOptions,
     Interface,
     Kind,
@@ -63,6 +71,8 @@ BOOL_WORD = {True: "on", False: "off"}
 TLB_DYNAMIC_LB = {True: "1", False: "0"}
 
 FAMILY_FLAG = {4: "-4", 6: "-6"}
+# The mask of a fwmark written without one: every bit.
+FWMASK_ALL = 0xFFFFFFFF
 
 # A kernel interface name as the schema allows it; checked again here because the
 # name ends up in a file that /bin/sh runs lines of.
@@ -157,6 +167,14 @@ def _block(network: Network, interface: Interface, renames: list[str],
         guard = _driver_guard(checked)
         if guard is not None:
             link.append(("pre-up", guard))
+    # An ethernet device exists before ifup: RA off before its link comes up, and a
+    # link taken down forgets its IPv6 addresses and routes. A bond, VLAN or bridge
+    # is created by a hook after the pre-up lines: off once it is up, then what it
+    # learned meanwhile is dropped, before any route goes in.
+    ra_off = [] if interface.accepts_ra else _router_advertisements_off(interface)
+    if interface.kind == Kind.ETHERNET:
+        link.extend(("pre-up", c) for c in ra_off)
+        ra_off = []
     if interface.mtu is not None:
         carrier = next(s for s in stanzas if s.family == "inet" and s.method != "dhcp")
         carrier.options.append(("mtu", str(int(interface.mtu))))
@@ -182,13 +200,19 @@ def _block(network: Network, interface: Interface, renames: list[str],
             link.append(("bridge_stp", BOOL_WORD[interface.bridge.stp]))
 
     ups, downs = _route_and_rule_commands(network, interface)
+    if any(r.family == 6 and r.table == MAIN_TABLE and r.is_default
+           for r in network.routes_of(interface.name)):
+        # Another interface may still hold a router's default route (a running host
+        # where it is not configured yet): the kernel refuses a second IPv6 default
+        # route at the same metric.
+        ups.insert(0, _command("ip", "-6", "route", "flush", "exact", "::/0", "proto", "ra"))
     if interface.bond is not None and interface.bond.min_links is not None:
         ups.insert(0, _command("ip", "link", "set", "dev", name, "type", "bond",
                                "min_links", str(interface.bond.min_links)))
     # ifup runs an interface's stanzas in order and so does ifdown: commands that
     # need every address go after the last stanza's, and their removal before the
     # first stanza takes its addresses (and the link) down.
-    last.options.extend(("post-up", c) for c in ups)
+    last.options.extend(("post-up", c) for c in ra_off + ups)
     first.options.extend(("pre-down", c) for c in downs)
     return Block(selection, stanzas)
 
@@ -209,13 +233,34 @@ def _stanzas(interface: Interface) -> list[Stanza]:
     stanzas += [Stanza(name, "inet", "static", [("address", str(a.address))])
                 for a in interface.addresses if a.family == 4]
     if interface.dhcp4:
-        stanzas.append(Stanza(name, "inet", "dhcp"))
+        # dhclient's routes at the DHCP metric of every backend (it would use 0).
+        stanzas.append(Stanza(name, "inet", "dhcp", [("metric", str(DHCP_ROUTE_METRIC))]))
     if interface.dhcp6:
         stanzas.append(Stanza(name, "inet6", "dhcp"))
     if not stanzas or (interface.mtu is not None and not any(
             s.family == "inet" and s.method != "dhcp" for s in stanzas)):
         stanzas.append(Stanza(name, "inet", "manual"))
     return stanzas
+
+
+def _router_advertisements_off(interface: Interface) -> list[str]:
+    """The kernel takes no router advertisements on the interface (autoconf off too,
+    as ifupdown's inet6 static method sets it), then forgets what it took from them
+    before: an ethernet link is taken down (ifupdown brings it up next), which drops
+    every IPv6 address and route the kernel made on it; on a device that has just
+    been created, its router's default routes and its dynamic addresses; a bond or
+    bridge member only turns them off. `sysctl -e`: a host without IPv6 has no such
+    keys."""
+    name = _name(interface.name)
+    conf = f"net.ipv6.conf.{name}"
+    off = _command("sysctl", "-q", "-e", "-w", f"{conf}.accept_ra=0", f"{conf}.autoconf=0")
+    if interface.is_member:  # no IP configuration; its controller takes it up and down
+        return [off]
+    if interface.kind == Kind.ETHERNET:
+        return [off, _command("ip", "link", "set", "dev", name, "down")]
+    return [off, _command("ip", "-6", "route", "flush", "dev", name, "proto", "ra"),
+            _command("ip", "-6", "address", "flush", "dev", name, "scope", "global",
+                     "dynamic")]
 
 
 def _rename(interface: Interface, refusals: Refusals) -> str | None:
@@ -324,8 +369,10 @@ def _rule_args(rule: Rule) -> tuple[str, str, list[str]]:
     if rule.oif is not None:
         args += ["oif", _name(rule.oif)]
     if rule.fwmark is not None:
-        mark = hex(int(rule.fwmark))
-        args += ["fwmark", mark if rule.fwmask is None else f"{mark}/{hex(int(rule.fwmask))}"]
+        # Always with a mask: `ip rule` sends a mark of 0 without one as no mark at
+        # all, a rule that matches every packet.
+        mask = FWMASK_ALL if rule.fwmask is None else rule.fwmask
+        args += ["fwmark", f"{int(rule.fwmark):#x}/{int(mask):#x}"]
     args += ["table", str(int(rule.table))]
     return FAMILY_FLAG[rule.family], "rule", args
 

@@ -281,8 +281,16 @@ class _Renderer:
         return section
 
     def fwmark(self, rule: Rule, mark: int, mask: int | None) -> str:
-        if mark < FWMARK_MIN or (mask is not None and mask < FWMARK_MIN):
-            shown = f"{mark:#x}" + ("" if mask is None else f"/{mask:#x}")
+        shown = f"{mark:#x}" + ("" if mask is None else f"/{mask:#x}")
+        if mask is not None and mask < FWMARK_MIN:
+            # No backend helps here: the kernel ignores the mark under a mask of 0.
+            self.refusals.refuse(
+                rule.where, f"the firewall mark {shown}: a mask of 0 matches every packet "
+                "(networkd's FirewallMark= takes mark and mask from 1 to 4294967295)",
+                "drop `fwmark:` if every packet is meant, or give the bits to compare")
+        elif mark < FWMARK_MIN:
+            # netplan writes networkd's key and refuses mark 0 too; NetworkManager and
+            # ifupdown give the kernel the mark with its mask, which matches mark 0.
             self.refusals.refuse(
                 rule.where, f"the firewall mark {shown} (networkd's FirewallMark= takes "
                 "mark and mask from 1 to 4294967295)",

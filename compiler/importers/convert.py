@@ -29,7 +29,7 @@ def convert_netplan(paths: list[str], output: str = "spec.yaml",
     # the netplan key it comes from; recognising uplinks then only rewrites a valid spec.
     text = spec.dump(imported.data, imported.files, output, imported.sources)
     spec.check(text, output, imported.sources)
-    data, sources = uplinks.recognise(imported.data, imported.sources)
+    data, sources, added = uplinks.recognise(imported.data, imported.sources)
     text = spec.dump(data, imported.files, output, sources)
     spec.check(text, output, sources)
-    return Converted(text, data, sources, tuple(imported.warnings))
+    return Converted(text, data, sources, (*imported.warnings, *added))

@@ -3,8 +3,10 @@
 The pattern: an interface whose own routing table holds its default route, with
 `from` rules for its addresses pointing at that table. The candidate `uplink:` is
 accepted only when netcompile expands it to exactly the routes and rules the plain
-import already had (compared on the expanded models), so recognising it never
-changes what the spec means; anything else stays as explicit routes and rules.
+import already had (compared on the expanded models), with one addition an uplink
+always brings: the `to PREFIX lookup main` rules ahead of the uplink rules that keep
+replies to the main table's own prefixes (a LAN, another link) in main
+(passes.main_before_uplinks). Anything else stays as explicit routes and rules.
 """
 
 from __future__ import annotations
@@ -14,9 +16,9 @@ from collections import Counter
 from collections.abc import Mapping
 from typing import Any
 
-from ..errors import SpecError
+from ..errors import Diagnostic, SpecError
 from ..loader import Path
-from ..model import MAIN_TABLE, Network, Route, RouteType
+from ..model import MAIN_TABLE, Network, Route, RouteType, Rule
 from .netplan import Source, ordered
 from .spec import model
 
@@ -26,13 +28,15 @@ _KERNEL_METRIC = {4: 0, 6: 1024}
 
 
 def recognise(data: dict[str, Any], sources: dict[Path, Source]) -> tuple[
-        dict[str, Any], dict[Path, Source]]:
+        dict[str, Any], dict[Path, Source], list[Diagnostic]]:
     """The spec data with every interface that matches the pattern turned into an
-    uplink, and the sources moved along with the keys."""
+    uplink, the sources moved along with the keys, and a warning for each uplink that
+    adds main-first rules the netplan files did not have."""
     try:
-        meaning = _meaning(model(data))
+        original = model(data)
     except SpecError:
-        return data, sources
+        return data, sources, []
+    meaning = _meaning(original)
     for name in list(data["interfaces"]):
         for table in _tables(data["interfaces"][name]):
             candidate = _as_uplink(data, sources, name, table)
@@ -45,7 +49,28 @@ def recognise(data: dict[str, Any], sources: dict[Path, Source]) -> tuple[
                 continue
             data, sources = candidate
             break
-    return data, sources
+    return data, sources, _added_rules(original, model(data), sources)
+
+
+def _added_rules(before: Network, after: Network,
+                 sources: Mapping[Path, Source]) -> list[Diagnostic]:
+    had = {(r.family, r.priority, r.destination) for r in before.rules if _main_first(r)}
+    added = sorted({r for r in after.rules if _main_first(r)
+                    and (r.family, r.priority, r.destination) not in had},
+                   key=lambda r: (r.priority, r.family, str(r.destination)))
+    if not added:
+        return []
+    uplink = next(i for i in after.interfaces if i.uplink is not None)
+    source = sources.get(("interfaces", uplink.name, "uplink"))
+    where = source.where if source is not None else uplink.where
+    prefixes = ", ".join(str(r.destination) for r in added)
+    return [Diagnostic(
+        where, f"interfaces.{uplink.name}.uplink",
+        f"as `uplink:`, the source routing also gets `to PREFIX lookup main` rules at "
+        f"priority {added[0].priority} for {prefixes}, which the netplan files do not "
+        "have: replies to those prefixes leave by the main table's route, not the uplink",
+        "keep them (what a host with a LAN beside its uplinks needs), or write the "
+        "uplink's table, routes and rules out instead of `uplink:`")]
 
 
 def _meaning(network: Network) -> tuple[Counter[tuple[Any, ...]], Counter[tuple[Any, ...]]]:
@@ -55,8 +80,21 @@ def _meaning(network: Network) -> tuple[Counter[tuple[Any, ...]], Counter[tuple[
     routes = Counter((r.interface, r.family, r.destination, r.table, r.metric, r.gateway,
                       r.on_link, _scope(r), r.source, r.type) for r in network.routes)
     rules = Counter((r.family, r.priority, r.table, r.source, r.destination, r.iif, r.oif,
-                     r.fwmark, r.fwmask) for r in network.rules)
+                     r.fwmark, r.fwmask) for r in network.rules if not _main_first(r))
     return routes, rules
+
+
+def _main_first(rule: Rule) -> bool:
+    """A `to PREFIX lookup main` rule, as passes.main_before_uplinks adds for every
+    uplink spec (and as netcompile's own netplan output spells them out)."""
+    return (rule.table == MAIN_TABLE and rule.source is None and rule.destination is not None
+            and rule.iif is None and rule.oif is None and rule.fwmark is None)
+
+
+def _spelled_main_first(rule: dict[str, Any], priority: int) -> bool:
+    """An imported rule that is one of the uplink's own main-first rules."""
+    return (set(rule) == {"to", "table", "priority"} and rule["table"] in (MAIN_TABLE, "main")
+            and rule["priority"] == priority - 1)
 
 
 def _scope(route: Route) -> str | None:
@@ -148,7 +186,8 @@ def _as_uplink(data: dict[str, Any], sources: Mapping[Path, Source], name: str,
         new_sources[(*base, "routes")] = sources[(*base, "routes")]
     result = copy.deepcopy(data)
     result["interfaces"][name] = ordered(spec)
-    other_rules = [i for i in range(len(rules)) if i not in to_table]
+    other_rules = [i for i in range(len(rules)) if i not in to_table
+                   and not _spelled_main_first(rules[i], priority)]
     if other_rules:
         result["rules"] = [rules[i] for i in other_rules]
         for new, old in enumerate(other_rules):

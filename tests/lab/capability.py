@@ -36,11 +36,11 @@ def kernel_has(kind: Kind) -> bool:
 
 
 def beyond_the_lab(network: Network) -> list[str]:
-    """What a spec needs that the lab's veth topology does not offer: a DHCP server,
-    or real NICs (a veth has no permanent MAC, and its driver is veth)."""
+    """What a spec needs that the lab's veth topology does not offer: a DHCPv6
+    server, or real NICs (a veth has no permanent MAC, and its driver is veth)."""
     reasons = []
-    if any(i.dhcp4 or i.dhcp6 for i in network.interfaces):
-        reasons.append("DHCP (the lab runs no DHCP server)")
+    if any(i.dhcp6 for i in network.interfaces):
+        reasons.append("DHCPv6 (the lab serves DHCPv4 only)")
     if any(i.match is not None and (i.match.mac or i.match.driver)
            for i in network.interfaces):
         reasons.append("matching by MAC or driver (a veth has no permanent MAC)")

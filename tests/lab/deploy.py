@@ -37,12 +37,19 @@ class Deployment:
 
 @contextlib.contextmanager
 def deployed(backend: str, wired: Network, files: Sequence[OutputFile], work: Path,
-             expect: KernelState | None = None) -> Iterator[Deployment]:
+             expect: KernelState | None = None, *, running: bool = False,
+             ) -> Iterator[Deployment]:
     """A topology for `wired` (the spec that decides the wiring), `files` applied by
-    `backend`'s real program, a TCP listener on the server; all torn down on exit."""
-    with (topology.lab(wired) as topo,
+    `backend`'s real program, a TCP listener on the server; all torn down on exit.
+
+    The routers advertise from the start. By default the server's links are down
+    when the backend starts (a boot); with `running`, they are up first and have
+    learned the routers' advertisements (networking restarted on a running host)."""
+    with (topology.lab(wired, work / "routers") as topo,
           applier(backend, topo, work) as app,
           probes.listener(topo, work / "listener.log")):
+        if running:
+            topology.links_up_with_ra(topo)
         before = kernelstate.read(topo.server, app.interfaces)
         app.apply(files)
         state = kernelstate.settle(topo.server, app.interfaces, expect)

@@ -5,9 +5,15 @@ produced) and says what `ip` must show afterwards, using kernel rules only (what
 the kernel adds by itself for an address, its default metrics and scopes). It
 never looks at a backend's output, so a backend that drops or bends something
 shows up as a difference.
+
+Two things come from the lab rather than the spec: what its DHCP servers lease
+(an address and a default route via the server, at the DHCP route metric every
+backend uses), and the kernel's defaults for what nobody configures.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
 
 from netcompile.model import (
     KERNEL_DEFAULT_METRIC,
@@ -19,7 +25,8 @@ from netcompile.model import (
     Rule,
 )
 
-from .state import Addr, KernelState, Link, RouteEntry, RuleEntry
+from .daemons import Lease
+from .state import Addr, KernelState, Link, RouteEntry, RuleEntry, Sysctl
 
 # A veth's MTU when the spec sets none.
 DEFAULT_MTU = 1500
@@ -31,26 +38,76 @@ KERNEL_RULES: dict[int, tuple[tuple[int, int], ...]] = {
 }
 
 
-def expected(network: Network) -> KernelState:
+# The metric of the default route a DHCP lease gives (networkd's and
+# NetworkManager's DHCP route metric, which the other backends are set to).
+DHCP_ROUTE_METRIC = 1024
+
+# A new interface's settings in a new namespace (the kernel's defaults).
+KERNEL_SYSCTLS = {"ipv6/accept_ra": 1, "ipv6/autoconf": 1, "ipv6/forwarding": 0,
+                  "ipv4/forwarding": 0}
+# What every backend leaves on a configured interface that does not ask for
+# router advertisements: none accepted, no forwarding. (autoconf is compared only
+# where accept_ra lets advertisements in; see kernelstate.py.)
+CONFIGURED_SYSCTLS = {"ipv6/accept_ra": 0, "ipv6/forwarding": 0, "ipv4/forwarding": 0}
+
+
+def expected(network: Network, leases: Mapping[str, Lease] | None = None) -> KernelState:
+    """`leases`: what the lab's DHCP servers give each dhcp4 interface (by default,
+    what the lab's topology for `network` serves)."""
+    if leases is None:
+        leases = _lab_leases(network)
     configured = [i for i in network.interfaces if not i.is_member]
-    links = {Link(i.name, True, i.mtu or DEFAULT_MTU) for i in network.interfaces}
+    links = {Link(i.name, True, _mtu(i, leases.get(i.name))) for i in network.interfaces}
     addresses = {Addr(i.name, str(a.address)) for i in configured for a in i.addresses}
+    addresses |= {Addr(name, str(lease.address)) for name, lease in leases.items()}
     routes = {r for i in configured for r in _connected(i)}
+    routes |= {r for name, lease in leases.items() for r in _leased(name, lease)}
     connected = {(r.device, r.destination) for r in routes}
     routes |= {_route(r, connected) for r in network.routes}
     rules = {RuleEntry(family, priority, None, None, None, None, None, table, "lookup")
              for family, defaults in KERNEL_RULES.items() for priority, table in defaults}
     rules |= {_rule(r) for r in network.rules}
+    sysctls = {Sysctl(i.name, name, value) for i in configured if not i.accepts_ra
+               for name, value in CONFIGURED_SYSCTLS.items()}
     return KernelState(frozenset(links), frozenset(addresses), frozenset(routes),
-                       frozenset(rules))
+                       frozenset(rules), frozenset(sysctls))
+
+
+def _mtu(interface: Interface, lease: Lease | None) -> int:
+    """The spec's MTU, else the one the DHCP server offers, else the veth's."""
+    if interface.mtu is not None:
+        return interface.mtu
+    if interface.takes_dhcp_mtu and lease is not None and lease.mtu is not None:
+        return lease.mtu
+    return DEFAULT_MTU
 
 
 def without_config(network: Network) -> KernelState:
-    """The server's interfaces before anything is applied: down, no address."""
+    """The server's interfaces before anything is applied: down, no address, the
+    kernel's own rules and settings."""
     return KernelState(frozenset(Link(i.name, False, DEFAULT_MTU) for i in network.interfaces),
                        frozenset(), frozenset(), frozenset(
         RuleEntry(family, priority, None, None, None, None, None, table, "lookup")
-        for family, defaults in KERNEL_RULES.items() for priority, table in defaults))
+        for family, defaults in KERNEL_RULES.items() for priority, table in defaults),
+                       frozenset(Sysctl(i.name, name, value) for i in network.interfaces
+                                 for name, value in KERNEL_SYSCTLS.items()))
+
+
+def _lab_leases(network: Network) -> dict[str, Lease]:
+    if not any(i.dhcp4 for i in network.interfaces):
+        return {}
+    from .topology import plan  # the lab's wiring decides what its servers lease
+
+    return plan(network, "nclab-plan-expect").leases()
+
+
+def _leased(interface: str, lease: Lease) -> list[RouteEntry]:
+    """The prefix route of the leased address (metric not compared) and the
+    default route via the DHCP server."""
+    return [RouteEntry(4, MAIN_TABLE, "unicast", str(lease.address.network), None, interface,
+                       "link", str(lease.address.ip), None, False),
+            RouteEntry(4, MAIN_TABLE, "unicast", "0.0.0.0/0", str(lease.router.ip), interface,
+                       "global", None, DHCP_ROUTE_METRIC, False)]
 
 
 def _connected(interface: Interface) -> list[RouteEntry]:

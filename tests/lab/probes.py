@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from ipaddress import ip_address
 from pathlib import Path
 
+from netcompile.model import IPAddress
+
 from .procs import Process, in_ns, ns_run, wait_until
 from .topology import CLIENT4, CLIENT6, PROBE_PORT, Topology
 
@@ -90,17 +92,22 @@ def listener(topology: Topology, log: Path) -> Iterator[Process]:
         process.stop()
 
 
-def reach(topology: Topology, addresses: Iterable[str]) -> dict[str, Reach]:
-    """Try every address from the client with ICMP and TCP (needs a `listener`)."""
+def reach(topology: Topology, addresses: Iterable[str],
+          client: str | None = None) -> dict[str, Reach]:
+    """Try every address from the client (or the namespace `client`, e.g. a LAN
+    client) with ICMP and TCP (needs a `listener`)."""
     targets = list(addresses)
-    out = ns_run(topology.client, ["python3", "-c", _PROBE, str(PROBE_PORT), str(TIMEOUT),
-                                   *targets], timeout=TIMEOUT * 4 + 10).stdout
+    out = ns_run(client or topology.client, ["python3", "-c", _PROBE, str(PROBE_PORT),
+                                             str(TIMEOUT), *targets],
+                 timeout=TIMEOUT * 4 + 10).stdout
     return {a: Reach(a, r["icmp"], r["tcp"]) for a, r in json.loads(out).items()}
 
 
-def route_get(topology: Topology, address: str) -> str:
-    """The interface a reply from `address` to the client leaves the server by."""
-    client = CLIENT4 if ip_address(address).version == 4 else CLIENT6
-    out = ns_run(topology.server, ["ip", "-j", "route", "get", str(client), "from", address])
+def route_get(topology: Topology, address: str, to: IPAddress | None = None) -> str:
+    """The interface a reply from `address` to the client (or to `to`) leaves the
+    server by."""
+    if to is None:
+        to = CLIENT4 if ip_address(address).version == 4 else CLIENT6
+    out = ns_run(topology.server, ["ip", "-j", "route", "get", str(to), "from", address])
     routes = json.loads(out.stdout)
     return str(routes[0].get("dev", "")) if routes else ""

@@ -50,12 +50,22 @@ class RuleEntry(NamedTuple):
     action: str
 
 
+class Sysctl(NamedTuple):
+    """A per-interface setting the backends decide: router advertisements,
+    address autoconfiguration, forwarding."""
+
+    interface: str
+    name: str  # "ipv6/accept_ra": the path under /proc/sys/net/ without the interface
+    value: int
+
+
 @dataclass(frozen=True, slots=True)
 class KernelState:
     links: frozenset[Link]
     addresses: frozenset[Addr]
     routes: frozenset[RouteEntry]
     rules: frozenset[RuleEntry]
+    sysctls: frozenset[Sysctl]
 
     def diff(self, other: KernelState, mine: str = "actual", theirs: str = "expected") -> str:
         """What differs, one line per entry: `- only in theirs`, `+ only in mine`."""

@@ -30,7 +30,7 @@ pytestmark = pytest.mark.lab
 
 ROOT = Path(__file__).resolve().parents[2]
 ALL_EXAMPLES = sorted((ROOT / "examples").glob("*.yaml"))
-# Examples that need DHCP or real NICs are compiled, snapshotted and parsed by the
+# Examples that need DHCPv6 or real NICs are compiled, snapshotted and parsed by the
 # real tools elsewhere; the lab applies every other one.
 OUT_OF_REACH = {e.stem: capability.beyond_the_lab(netcompile.build_network(str(e)))
                 for e in ALL_EXAMPLES}
@@ -166,19 +166,47 @@ def test_ifdown_restores_the_kernel_state(example: Path, tmp_path: Path) -> None
         assert d.before == without_config(network), d.before.diff(without_config(network))
         d.applier.down()  # type: ignore[attr-defined]
         after = read(d.topology.server, d.applier.interfaces)
-        # ifupdown never resets a link's MTU on ifdown (docs/lab.md): compare the rest.
-        assert _ignoring_mtu(after) == _ignoring_mtu(d.before), after.diff(d.before)
+        # ifupdown never resets a link's MTU or sysctls on ifdown (docs/lab.md):
+        # compare the rest.
+        kept = _ignoring_what_ifdown_keeps
+        assert kept(after) == kept(d.before), after.diff(d.before)
         d.applier.up()  # type: ignore[attr-defined]
         want = expected(network)
         assert d.refresh(want) == want, d.state.diff(want)
         assert all(r.reached for r in reach(d.topology, d.addresses()).values())
 
 
-def _ignoring_mtu(state: KernelState) -> KernelState:
+def _ignoring_what_ifdown_keeps(state: KernelState) -> KernelState:
     from dataclasses import replace
 
     from .state import Link
-    return replace(state, links=frozenset(Link(k.name, k.up, 0) for k in state.links))
+    return replace(state, links=frozenset(Link(k.name, k.up, 0) for k in state.links),
+                   sysctls=frozenset())
+
+
+MARKS = b"""\
+version: 1
+tables: {marked: 100}
+interfaces:
+  eth0: {addresses: [192.0.2.10/24]}
+rules:
+  - {from: 10.0.0.0/8, fwmark: 0, table: marked, priority: 101}
+  - {from: 10.1.0.0/16, fwmark: 16, table: marked, priority: 102}
+  - {from: 10.2.0.0/16, fwmark: "0x10/0xff", table: marked, priority: 103}
+"""
+
+
+@pytest.mark.parametrize("backend", ["networkmanager", "ifupdown"])
+def test_a_mark_of_zero_matches_only_unmarked_packets(backend: str, tmp_path: Path) -> None:
+    """The backends that can say fwmark 0 (networkd and netplan refuse it) give the
+    kernel the mark with its mask; without the mask the rule has no mark at all and
+    matches every packet."""
+    network = netcompile.load_network(MARKS, "marks.yaml")
+    with deployed(backend, network, netcompile.render(network, backend), tmp_path,
+                  expected(network)) as d:
+        marks = {r.priority: r.fwmark for r in d.state.rules if r.table == 100}
+        assert marks == {101: "0x0/0xffffffff", 102: "0x10/0xffffffff", 103: "0x10/0xff"}
+        assert d.state == expected(network), d.state.diff(expected(network))
 
 
 def test_networkd_log_lint_names_an_unknown_key(tmp_path: Path) -> None:
@@ -194,9 +222,10 @@ def test_networkd_log_lint_names_an_unknown_key(tmp_path: Path) -> None:
 
 
 def test_the_lab_applies_every_example_it_can_build() -> None:
-    """Only examples needing DHCP or real NICs stay out; both symmetric-routing
-    examples are always in."""
-    assert {e.stem for e in MULTI_UPLINK} >= {"two-uplinks", "dual-stack"}
+    """Only examples needing DHCPv6 or real NICs stay out; the symmetric-routing
+    examples, the realistic one with DHCP and a LAN included, are always in."""
+    assert {e.stem for e in MULTI_UPLINK} >= {"two-uplinks", "dual-stack",
+                                              "two-uplinks-mgmt-lan"}
     assert OUT_OF_REACH["netplan-networkmanager"] == [
-        "DHCP (the lab runs no DHCP server)",
+        "DHCPv6 (the lab serves DHCPv4 only)",
         "matching by MAC or driver (a veth has no permanent MAC)"]

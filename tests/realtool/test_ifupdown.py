@@ -158,7 +158,80 @@ def test_dhcp_only_interface_keeps_its_mtu() -> None:
     """The dhcp method ignores `mtu` silently; a manual stanza carries it."""
     text = interfaces_file(netcompile.render(_network(
         "version: 1\ninterfaces:\n  eth0: {dhcp4: true, mtu: 1400}\n"), "ifupdown"))
-    assert "iface eth0 inet dhcp\niface eth0 inet manual\n    mtu 1400\n" in text
+    assert "iface eth0 inet dhcp\n    metric 1024\n" in text
+    assert text.endswith("iface eth0 inet manual\n    mtu 1400\n")
+
+
+RA_OFF = ("    pre-up sysctl -q -e -w net.ipv6.conf.{0}.accept_ra=0 net.ipv6.conf.{0}.autoconf=0\n"
+          "    pre-up ip link set dev {0} down\n")
+
+
+def test_router_advertisements_are_off_before_the_link_comes_up() -> None:
+    """ifupdown leaves accept_ra=1: an RA default route would make the spec's own
+    `ip -6 route add default` fail with "File exists" and stop ifup. Every interface
+    that does not ask for RA turns it off in its first stanza, then drops what the
+    kernel learned; one with dhcp6 keeps it."""
+    text = interfaces_file(netcompile.render(_network("""
+version: 1
+interfaces:
+  eth0: {addresses: [192.0.2.10/24, "2001:db8::10/64"], gateways: ["2001:db8::1"]}
+  eth1: {addresses: [198.51.100.10/24]}
+  eth2: {dhcp4: true}
+  eth3: {dhcp6: true}
+"""), "ifupdown"))
+    assert "iface eth0 inet6 static\n    address 2001:db8::10/64\n" + RA_OFF.format("eth0") in text
+    assert "iface eth1 inet static\n    address 198.51.100.10/24\n" + RA_OFF.format("eth1") in text
+    assert "iface eth2 inet dhcp\n    metric 1024\n" + RA_OFF.format("eth2") in text
+    assert "accept_ra" not in text.split("auto eth3")[1]
+    # The main IPv6 default route goes in after any router's default route is gone.
+    ups = re.findall(r"post-up (.*)", text)
+    assert ups.index("ip -6 route flush exact ::/0 proto ra") < next(
+        i for i, c in enumerate(ups) if c.startswith("ip -6 route add default"))
+
+
+def test_a_device_made_by_a_hook_turns_router_advertisements_off_once_it_exists() -> None:
+    """A bond, VLAN or bridge does not exist at pre-up time (ifenslave, vlan and
+    bridge-utils create it in if-pre-up.d): its post-up turns RA off and drops what
+    came in meanwhile; a bond member only turns it off."""
+    text = interfaces_file(netcompile.render(_network("""
+version: 1
+interfaces:
+  eth0: {}
+  eth1: {}
+  bond0: {type: bond, members: [eth0, eth1], bond: {mode: active-backup},
+          addresses: [192.0.2.10/24]}
+"""), "ifupdown"))
+    bond = text.split("auto bond0")[1]
+    assert ("    post-up sysctl -q -e -w net.ipv6.conf.bond0.accept_ra=0 "
+            "net.ipv6.conf.bond0.autoconf=0\n"
+            "    post-up ip -6 route flush dev bond0 proto ra\n"
+            "    post-up ip -6 address flush dev bond0 scope global dynamic\n") in bond
+    member = text.split("allow-bond0 eth0")[1].split("allow-bond0 eth1")[0]
+    assert "accept_ra=0" in member and "down" not in member
+
+
+def test_dhcp_routes_take_the_dhcp_metric_of_every_backend() -> None:
+    """dhclient adds its default route at metric 0 unless told; the spec's uplink
+    default (metric 0) then fails with "File exists" on a host with a DHCP port."""
+    text = interfaces_file(netcompile.render(_network(
+        "version: 1\ninterfaces:\n  eth3: {dhcp4: true}\n"), "ifupdown"))
+    assert "iface eth3 inet dhcp\n    metric 1024\n" in text
+
+
+def test_a_fwmark_always_carries_its_mask() -> None:
+    """`ip rule add fwmark 0` sends no mark at all: a rule that matches every packet."""
+    text = interfaces_file(netcompile.render(_network("""
+version: 1
+tables: {marked: 100}
+interfaces:
+  eth0: {addresses: [192.0.2.10/24]}
+rules:
+  - {from: 10.0.0.0/8, fwmark: 0, table: marked, priority: 101}
+  - {from: 10.1.0.0/16, fwmark: 16, table: marked, priority: 102}
+  - {from: 10.2.0.0/16, fwmark: "0x10/0xff", table: marked, priority: 103}
+"""), "ifupdown"))
+    marks = re.findall(r"rule add priority \d+ from \S+ fwmark (\S+)", text)
+    assert marks == ["0x0/0xffffffff", "0x10/0xffffffff", "0x10/0xff"]
 
 
 def test_vlan_named_after_its_id_and_bond_options() -> None:

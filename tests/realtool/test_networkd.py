@@ -171,17 +171,27 @@ def applicable(network: Network) -> bool:
     return not any(i.kind in NO_KERNEL_SUPPORT for i in network.interfaces)
 
 
-def kernel_rules(ns: str, family: int) -> set[tuple[int, str, str]]:
-    result = run(["ip", "-n", ns, f"-{family}", "-j", "rule", "show"])
-    return {(r["priority"], str(r["table"]), _rule_src(r)) for r in json.loads(result.stdout)}
+def kernel_rules(ns: str, family: int) -> set[tuple[int, str, str, str]]:
+    """(priority, table number, from, to) of every rule. A dump that networkd's
+    rule changes interrupt makes `ip` fail: read again, a few times at most."""
+    argv = ["ip", "-n", ns, f"-{family}", "-N", "-j", "rule", "show"]
+    for _ in range(4):
+        result = subprocess.run(argv, capture_output=True, text=True, timeout=20, check=False)
+        if result.returncode == 0:
+            break
+        time.sleep(0.1)
+    else:
+        result = run(argv)
+    return {(r["priority"], str(r["table"]), _rule_prefix(r, "src"), _rule_prefix(r, "dst"))
+            for r in json.loads(result.stdout)}
 
 
-def _rule_src(rule: dict[str, object]) -> str:
-    src = str(rule.get("src", "all"))
-    if src == "all":
-        return src
-    length = f"/{rule['srclen']}" if "srclen" in rule else ""
-    return ipaddress.ip_network(src + length).with_prefixlen
+def _rule_prefix(rule: dict[str, object], key: str) -> str:
+    prefix = str(rule.get(key, "all"))
+    if prefix == "all":
+        return prefix
+    length = f"/{rule[key + 'len']}" if key + "len" in rule else ""
+    return ipaddress.ip_network(prefix + length).with_prefixlen
 
 
 def kernel_routes(ns: str, family: int, table: int) -> set[tuple[str, str, str]]:
@@ -227,8 +237,8 @@ def test_networkd_reads_example_without_complaint(example: Path, tmp_path: Path)
                 capture_output=True, text=True, timeout=ONLINE_TIMEOUT + 5, check=False)
             assert online.returncode == 0, f"{online.stderr}\n{daemon.text()}"
             for rule in network.rules:
-                assert (rule.priority, str(rule.table), _src(rule.source)) in kernel_rules(
-                    ns, rule.family), f"rule missing: {rule}"
+                key = (rule.priority, str(rule.table), _src(rule.source), _src(rule.destination))
+                assert key in kernel_rules(ns, rule.family), f"rule missing: {rule}"
             for route in network.routes:
                 expected = (_dst(route.destination), str(route.gateway or ""), route.interface)
                 assert expected in kernel_routes(ns, route.family, route.table), (
@@ -319,7 +329,7 @@ def test_networkd_applies_the_route_table_names(tmp_path: Path) -> None:
             networkd_running(ns, root, tmp_path / "networkd.log") as daemon:
         wait_for(daemon, "ndprobe: Configuring with")
         deadline = time.monotonic() + ONLINE_TIMEOUT
-        while (4000, "101", "203.0.113.1/32") not in kernel_rules(ns, 4):
+        while (4000, "101", "203.0.113.1/32", "all") not in kernel_rules(ns, 4):
             assert time.monotonic() < deadline, daemon.text()
             time.sleep(0.1)
         log = daemon.text()

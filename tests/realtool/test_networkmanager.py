@@ -81,7 +81,7 @@ def losses_after_edit(example: str, keyfile: str, old: str, new: str,
 def test_the_check_notices_a_rule_nm_drops(tmp_path: Path) -> None:
     """A rule without priority: nmcli exits 0 and drops it; the comparison must fail."""
     problems = losses_after_edit("two-uplinks", "eth0.nmconnection",
-                                 "routing-rule1=priority 1000 from", "routing-rule1=from",
+                                 "routing-rule2=priority 1000 from", "routing-rule2=from",
                                  tmp_path)
     assert problems and problems[0].startswith("rules: lost")
 

@@ -61,7 +61,7 @@ class Applier:
         self.topology = topology
         self.work = work
         work.mkdir(parents=True, exist_ok=True)
-        self.interfaces = tuple(u.interface for u in topology.uplinks)
+        self.interfaces = tuple(p.interface for p in topology.ports)
 
     def apply(self, files: Sequence[OutputFile]) -> None:
         raise NotImplementedError
@@ -72,6 +72,14 @@ class Applier:
 
     def stop(self) -> None:
         raise NotImplementedError
+
+    # Whether a host whose links were up and learned router advertisements before
+    # the backend started needs clear_learned() (docs/backends/<backend>.md).
+    CLEARS_LEARNED = False
+
+    def clear_learned(self) -> None:
+        """The step docs/backends/<backend>.md gives for a running host: drop what the
+        kernel learned from router advertisements before the backend took over."""
 
     def logs(self) -> str:
         return ""

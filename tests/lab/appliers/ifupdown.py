@@ -5,31 +5,45 @@ generated tree (with Debian's default `source /etc/network/interfaces.d/*` and
 empty hook directories, so the host's if-up.d scripts never run) and
 /etc/iproute2 holds the host's files plus the generated rt_tables.d, so `ip`
 resolves the table names. State lives in the work directory (--state-dir).
+
+`inet dhcp` runs dhclient, which stays running after ifup: its pid file (/run),
+leases (/var/lib/dhcp), configuration and hook scripts (/etc/dhcp, hooks left
+empty but for netcompile's own enter hook) and /etc/resolv.conf are the work
+directory's, so ifdown finds the same dhclient and nothing of the host's is read
+or written; stop() ends whatever dhclient is left by the pid it wrote.
 """
 
 from __future__ import annotations
 
 import shlex
 import shutil
+import subprocess
 from collections.abc import Sequence
 from pathlib import Path
 
 from netcompile.output import OutputFile
 
-from ..procs import in_ns, run
+from ..procs import in_ns, run, stop_pid_file
 from ..topology import Topology
 from .base import Applier, ApplyError, replace_dir, unexpected, write_tree
 
 NETWORK_DIR = "etc/network/"
 IPROUTE_DIR = "etc/iproute2/"
 HOOKS = ("if-pre-up.d", "if-up.d", "if-down.d", "if-post-down.d")
+DHCLIENT_HOOKS = ("dhclient-enter-hooks.d", "dhclient-exit-hooks.d")
+DHCLIENT_HOOK_DIR = "etc/dhcp/dhclient-enter-hooks.d/"
+DHCLIENT_CONF = Path("/etc/dhcp/dhclient.conf")
 DEBIAN_INTERFACES = "auto lo\niface lo inet loopback\n\nsource /etc/network/interfaces.d/*\n"
 
-_RUN = """set -e
+_MOUNTS = """set -e
 mount --bind {network} /etc/network
 mount --bind {iproute} /etc/iproute2
-exec {command} -v --no-loopback -i /etc/network/interfaces --state-dir {state} -a
+mount --bind {dhcp}/run /run
+mount --bind {dhcp}/lib /var/lib/dhcp
+mount --bind {dhcp}/etc /etc/dhcp
+mount --bind {dhcp}/resolv.conf /etc/resolv.conf
 """
+_RUN = "exec {command} -v --no-loopback -i /etc/network/interfaces --state-dir {state} -a\n"
 
 
 class Ifupdown(Applier):
@@ -39,11 +53,20 @@ class Ifupdown(Applier):
         super().__init__(topology, work)
         self.state = replace_dir(work / "ifstate")
         self.transcript: list[str] = []
+        self.dhcp = work / "dhcp"
+        for sub in ("run", "lib", "etc", *(f"etc/{h}" for h in DHCLIENT_HOOKS)):
+            replace_dir(self.dhcp / sub)
+        if DHCLIENT_CONF.exists():
+            shutil.copy(DHCLIENT_CONF, self.dhcp / "etc" / DHCLIENT_CONF.name)
+        (self.dhcp / "resolv.conf").write_text("")
 
     def place(self, files: Sequence[OutputFile]) -> None:
-        extra = unexpected(files, (NETWORK_DIR, IPROUTE_DIR))
+        extra = unexpected(files, (NETWORK_DIR, IPROUTE_DIR, DHCLIENT_HOOK_DIR))
         if extra:
             raise ApplyError(f"files ifupdown does not read: {extra}")
+        hooks = replace_dir(self.dhcp / "etc" / DHCLIENT_HOOK_DIR.removeprefix("etc/dhcp/"))
+        for hook in write_tree(self.work / "hooks", files, DHCLIENT_HOOK_DIR):
+            shutil.copy(hook, hooks / hook.name)
         root = replace_dir(self.work / "root")
         write_tree(root, files)
         network = root / NETWORK_DIR
@@ -68,18 +91,23 @@ class Ifupdown(Applier):
                 shutil.copy(table_file, iproute / "rt_tables.d" / table_file.name)
 
     def ifupdown(self, command: str, check: bool = True) -> str:
-        root = self.work / "root"
-        script = _RUN.format(network=shlex.quote(str(root / NETWORK_DIR)),
-                             iproute=shlex.quote(str(root / IPROUTE_DIR)),
-                             state=shlex.quote(str(self.state)), command=command)
-        result = run(in_ns(self.topology.server,
-                           ["unshare", "-m", "--propagation", "private", "sh", "-c", script]),
-                     check=False, timeout=30)
+        result = self.shell(_RUN.format(command=command, state=shlex.quote(str(self.state))))
         self.transcript.append(f"$ {command}\n{result.stdout}{result.stderr}")
         if check and result.returncode != 0:
             raise ApplyError(f"{command} exited {result.returncode}:\n"
                              f"{result.stdout}{result.stderr}")
         return result.stdout + result.stderr
+
+    def shell(self, script: str) -> subprocess.CompletedProcess[str]:
+        """`script` (sh) in the server namespace with ifup's mounts: the generated
+        tree, and dhclient's pid files, leases and hooks of this work directory."""
+        root = self.work / "root"
+        mounts = _MOUNTS.format(network=shlex.quote(str(root / NETWORK_DIR)),
+                                iproute=shlex.quote(str(root / IPROUTE_DIR)),
+                                dhcp=shlex.quote(str(self.dhcp)))
+        return run(in_ns(self.topology.server, ["unshare", "-m", "--propagation", "private",
+                                                "sh", "-c", mounts + script]),
+                   check=False, timeout=30)
 
     def apply(self, files: Sequence[OutputFile]) -> None:
         self.place(files)
@@ -98,7 +126,10 @@ class Ifupdown(Applier):
         self.up()
 
     def stop(self) -> None:
-        """Nothing keeps running; deleting the namespace undoes the rest."""
+        """End the dhclients ifup left running (by the pids they wrote); deleting the
+        namespace undoes the rest."""
+        for pid_file in sorted((self.dhcp / "run").glob("dhclient*.pid")):
+            stop_pid_file(pid_file)
 
     def logs(self) -> str:
         return "\n".join(self.transcript)

@@ -100,6 +100,16 @@ class Networkd(DaemonApplier):
         self.place(files)
         self.reload()
 
+    CLEARS_LEARNED = True
+
+    def clear_learned(self) -> None:
+        """networkd keeps the addresses and routes the kernel took from router
+        advertisements before it started; `networkctl reconfigure` drops them."""
+        assert self.process is not None
+        run(nsenter(self.process.pid, ["networkctl", "reconfigure", *self.interfaces]),
+            timeout=15)
+        self.wait_online()
+
     def reload(self) -> None:
         """`networkctl reload` reconfigures the links whose files changed."""
         assert self.process is not None

@@ -69,6 +69,7 @@ class NetworkManager(DaemonApplier):
         super().__init__(topology, work)
         self.keyfiles = replace_dir(work / "system-connections")
         self.keyfiles.chmod(0o700)
+        self.ids: list[str] = []
 
     def place(self, files: Sequence[OutputFile]) -> list[str]:
         """Keyfiles where NetworkManager reads them; returns the connection ids."""
@@ -84,6 +85,7 @@ class NetworkManager(DaemonApplier):
             parser = configparser.ConfigParser(interpolation=None)
             parser.read_string(target.read_text())
             ids.append(parser.get("connection", "id"))
+        self.ids = ids
         return ids
 
     def apply(self, files: Sequence[OutputFile]) -> None:
@@ -124,6 +126,16 @@ class NetworkManager(DaemonApplier):
             return all(states.get(i, "").startswith("connected") for i in self.interfaces)
         if not wait_until(active, timeout=15, interval=0.05):
             raise ApplyError(f"devices not activated:\n{self.logs()}")
+
+    CLEARS_LEARNED = True
+
+    def clear_learned(self) -> None:
+        """NetworkManager takes a link that already carries addresses (those the
+        kernel made from router advertisements) as configured by someone else and
+        does not activate its profile; `nmcli connection up` does."""
+        for name in self.ids:
+            self.nmcli("nmcli", "connection", "up", "id", name)
+        self.wait_active()
 
     def reapply(self, files: Sequence[OutputFile]) -> None:
         """Reload the keyfiles, then bring each connection up again."""
