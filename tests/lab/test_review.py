@@ -93,7 +93,7 @@ def test_explain_and_verify_match_the_kernel(spec: Path, backend: str, tmp_path:
         ns_run(server, ["ip", "route", "add", "203.0.113.128/25", "dev", d.topology.uplinks[0]
                         .interface, "proto", "188", "table", "250"])
         code, text = _run("verify", str(spec), "--netns", server)
-        assert code == 0 and "1 entries of other software ignored" in text, text
+        assert code == 0 and "1 entry of other software ignored" in text, text
         code, text = _run("verify", str(spec), "--netns", server, "--strict")
         assert code == 1 and "extra route ipv4 table 250 203.0.113.128/25" in text, text
 
