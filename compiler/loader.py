@@ -60,17 +60,27 @@ class Positions:
     file: str
     values: dict[Path, Position] = field(default_factory=dict)
     keys: dict[Path, Position] = field(default_factory=dict)
+    # A spec composed of several files (compose.py): the file of each value and key
+    # written in another file than `file`. Both stay empty for a single file.
+    value_files: dict[Path, str] = field(default_factory=dict)
+    key_files: dict[Path, str] = field(default_factory=dict)
 
     def of(self, path: Path) -> Location:
         """The position of `path`, or of its nearest ancestor that has one."""
         while path not in self.values and path:
             path = path[:-1]
         line, column = self.values.get(path, (1, 1))
-        return Location(self.file, line, column)
+        if not self.value_files:
+            return Location(self.file, line, column)
+        return Location(self.value_files.get(path, self.file), line, column, True)
 
     def of_key(self, path: Path) -> Location:
         found = self.keys.get(path)
-        return self.of(path) if found is None else Location(self.file, *found)
+        if found is None:
+            return self.of(path)
+        if not self.value_files:
+            return Location(self.file, *found)
+        return Location(self.key_files.get(path, self.file), *found, True)
 
 
 @dataclass(frozen=True, slots=True)
