@@ -201,5 +201,5 @@ def changes(root: Path, compiled: Sequence[Compiled], targets: Sequence[str],
         for name in other_hosts(root, {c.host for c in compiled}):
             planned += changes_in(tree, [], [f"{name}/{p}" for p in managed])
         if write:
-            apply(tree, every, planned, prune)
+            apply(tree, every, planned, prune, sync_renames=True)
     return planned

@@ -126,12 +126,14 @@ def write_tree(root: Path, files: Sequence[OutputFile], targets: Iterable[str],
 
 
 def apply(tree: Tree, files: Sequence[OutputFile], planned: Sequence[Change],
-          prune: bool) -> None:
-    """Carry out `planned` (from changes_in over the same files) in one transaction."""
+          prune: bool, sync_renames: bool = False) -> None:
+    """Carry out `planned` (from changes_in over the same files) in one transaction.
+    `sync_renames`: make the renames durable with syncfs(2) rather than an fsync of
+    each directory."""
     changed = {c.path for c in planned if c.kind != "stale"}
     to_write = [f for f in files if f.path in changed]
     to_remove = [c.path for c in planned if c.kind == "stale"] if prune else []
-    transaction = _Transaction(tree)
+    transaction = _Transaction(tree, sync_renames)
     try:
         for f in to_write:
             transaction.stage(f)
@@ -156,8 +158,9 @@ class _Entry:
 
 
 class _Transaction:
-    def __init__(self, tree: Tree):
+    def __init__(self, tree: Tree, sync_renames: bool = False):
         self.tree = tree
+        self.sync_renames = sync_renames
         self.staged: list[tuple[_Entry, _Entry]] = []  # (staged file, target)
         self.backups: list[tuple[_Entry, _Entry]] = []  # (backup, original)
         self.placed: list[_Entry] = []  # targets that did not exist before
@@ -218,8 +221,15 @@ class _Transaction:
             target = self._entry(relative)
             self._backup(target)
             os.unlink(target.name, dir_fd=target.directory)
-        for directory in {t.directory for _, t in self.backups} | {
-                p.directory for p in self.placed}:
+        directories = sorted({t.directory for _, t in self.backups} | {
+            p.directory for p in self.placed})
+        if self.sync_renames:
+            # A fleet renames into thousands of directories: one syncfs(2) per file
+            # system makes them all durable at once.
+            devices = {os.fstat(d).st_dev: d for d in directories}
+            if all(_syncfs(d) for d in devices.values()):
+                return
+        for directory in directories:
             os.fsync(directory)
 
     def rollback(self) -> None:

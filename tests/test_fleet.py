@@ -4,6 +4,7 @@ nothing, with --check, --prune and plan over the whole fleet."""
 from __future__ import annotations
 
 import io
+import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -174,3 +175,22 @@ def test_plan_reads_a_fleet_from_git(fleet_dir: Path, monkeypatch: pytest.Monkey
     assert code == 1
     assert out.count("number: 101 -> 105") == 3
     assert "(was git:HEAD:./common/uplinks.yaml:4:" in out
+
+
+@pytest.mark.parametrize("works", [True, False], ids=["syncfs", "no-syncfs"])
+def test_a_fleet_write_is_made_durable_with_one_syncfs_per_step(
+        fleet_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, works: bool) -> None:
+    from netcompile import writer
+    from tests.test_writer import RecordingLibc
+
+    libc = RecordingLibc(result=0 if works else -1)
+    monkeypatch.setattr(writer, "_libc", lambda: libc)
+    fsynced: list[int] = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: (fsynced.append(fd), real_fsync(fd))[1])
+    assert run("fleet", str(fleet_dir), "--root", str(tmp_path / "root"), "--jobs", "1")[0] == 0
+    if works:  # the staged bytes, then the renames: not one fsync per directory
+        assert len(libc.calls) == 2 and fsynced == []
+    else:  # every staged file, then every directory that received one
+        assert len(fsynced) == 13 + len({p.parent for p in (tmp_path / "root").rglob("*")
+                                         if p.is_file()})
