@@ -335,11 +335,17 @@ def _fleet_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
     add_parser(sub)  # type: ignore[arg-type]
 
 
+def _compose_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
+    from .fleetcmd import add_compose_parser
+
+    add_compose_parser(sub)  # type: ignore[arg-type]
+
+
 PARSERS: tuple[Callable[[argparse._SubParsersAction[_Parser]], None], ...] = (
     _plan_parser, _explain_parser, _verify_parser, _diagram_parser, _validate_parser,
-    _fleet_parser, _completion_parser, _manpage_parser)
-SUBCOMMANDS = ("plan", "explain", "verify", "diagram", "validate", "fleet", "completion",
-               "manpage")
+    _fleet_parser, _compose_parser, _completion_parser, _manpage_parser)
+SUBCOMMANDS = ("plan", "explain", "verify", "diagram", "validate", "fleet", "compose",
+               "completion", "manpage")
 
 
 def parser() -> argparse.ArgumentParser:

@@ -1,4 +1,4 @@
-"""`netcompile fleet DIR`: the command line over fleet.py."""
+"""`netcompile fleet DIR` (fleet.py) and `netcompile compose SPEC` (compose.py)."""
 
 from __future__ import annotations
 
@@ -124,4 +124,34 @@ def _write(args: argparse.Namespace, compiled: list[Compiled],
     written = sum(1 for c in done if c.kind != "stale")
     out.write(f"{len(compiled)} hosts: {written} file{'s' if written != 1 else ''} "
               f"written under {root}\n")
+    return EXIT_OK
+
+
+def add_compose_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = sub.add_parser(
+        "compose", help="print a spec with the files it includes merged in (JSON)",
+        description="Validate SPEC, then print it with every file it includes merged in, "
+        "as JSON (which is YAML too): what the host's spec amounts to, and a spec that "
+        "needs no other file (the Ansible collection keeps it on the host for its plan).")
+    parser.add_argument("spec", metavar="SPEC", help="the spec file")
+    parser.set_defaults(handler=compose)
+
+
+def compose(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    import json
+
+    from . import compose as composer
+    from . import load_spec_bytes
+    from .diagnostics import report
+    from .errors import NetcompileError
+    from .loader import read_file
+
+    try:
+        raw = read_file(args.spec)
+        load_spec_bytes(raw, args.spec)
+        data = composer.load(raw, args.spec).data
+    except NetcompileError as error:
+        report(error, "text", out, err)
+        return EXIT_INVALID
+    out.write(json.dumps(data, indent=2) + "\n")
     return EXIT_OK

@@ -27,7 +27,7 @@ def run(*argv: str) -> str:
 
 def test_the_parsers_are_all_read() -> None:
     assert NAMES == ["plan", "explain", "verify", "diagram", "validate", "fleet",
-                     "completion", "manpage"]
+                     "compose", "completion", "manpage"]
     for option in ("--target", "--root", "--check", "--prune", "--schema", "--fwmark",
                    "--iif", "--strict", "--netns", "--diagnostics-format", "--output",
                    "--jobs"):
