@@ -276,11 +276,24 @@ def _shared_tags() -> tuple[Any, Any, Any, Any]:
     """One Tag each for plain scalars, strings, mappings and sequences. A Tag decodes
     its text character by character on first str(), which a fresh Tag per node made
     the largest cost of loading a big spec; shared, they also compare by identity."""
-    from ruamel.yaml.tag import Tag
-
+    try:
+        from ruamel.yaml.tag import Tag
+    except ImportError:
+        return _plain_string_tags()
     plain, string, mapping, sequence = (Tag(suffix=t)
                                         for t in (_PLAIN, _STR_TAG, _MAP_TAG, _SEQ_TAG))
     return plain, string, mapping, sequence
+
+
+def _plain_string_tags() -> tuple[Any, Any, Any, Any]:
+    """ruamel.yaml before 0.17.22 (Debian 12 ships 0.17.21) has no Tag: a node's tag
+    is its string, and no `ctag`. Give nodes a `ctag` that reads it: the resolver
+    hands out these very strings, so identity still tells them apart."""
+    from ruamel.yaml.nodes import Node
+
+    if not hasattr(Node, "ctag"):
+        Node.ctag = property(lambda node: node.tag)
+    return _PLAIN, _STR_TAG, _MAP_TAG, _SEQ_TAG
 
 
 @functools.cache
