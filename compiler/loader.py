@@ -292,7 +292,7 @@ def _plain_string_tags() -> tuple[Any, Any, Any, Any]:
     from ruamel.yaml.nodes import Node
 
     if not hasattr(Node, "ctag"):
-        Node.ctag = property(lambda node: node.tag)
+        setattr(Node, "ctag", property(lambda node: node.tag))  # noqa: B010
     return _PLAIN, _STR_TAG, _MAP_TAG, _SEQ_TAG
 
 
