@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from .errors import NetcompileError, SpecError, UnsupportedError, UnsupportedErrors
+from .errors import Diagnostic, NetcompileError, SpecError, UnsupportedError, UnsupportedErrors
 from .model import Network
 from .options import NetplanOptions, NetplanRenderer, RenderOptions
 from .output import OutputFile
@@ -51,11 +51,13 @@ __all__ = [
 
 @dataclass(frozen=True, slots=True)
 class Spec:
-    """A compiled spec: the host's model with every intent expanded, and the backend
-    choices the spec makes (its `netplan:` key)."""
+    """A compiled spec: the host's model with every intent expanded, the backend
+    choices the spec makes (its `netplan:` key), and the warnings about it (valid, but
+    probably not what was meant: compiler/lint.py)."""
 
     network: Network
     options: RenderOptions
+    warnings: tuple[Diagnostic, ...] = ()
 
 
 def load_spec_bytes(data: bytes, name: str, source: Source | None = None) -> Spec:
@@ -105,11 +107,12 @@ def compile_file(path: str, target: str) -> list[OutputFile]:
 
 
 def _compile(loaded: LoadedSpec) -> Spec:
-    from . import build, passes, recovery, schema
+    from . import build, lint, passes, recovery, schema
 
     violations = schema.check(loaded)
     if violations.diagnostics:
         # All errors at once: the builder's findings in the schema-valid rest too.
         raise SpecError([*violations.diagnostics,
                          *recovery.further_errors(loaded, violations)])
-    return Spec(passes.expand(build.build(loaded)), build.render_options(loaded))
+    network = passes.expand(build.build(loaded))
+    return Spec(network, build.render_options(loaded), tuple(lint.warnings(network)))

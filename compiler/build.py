@@ -10,6 +10,7 @@ import ipaddress
 import re
 from typing import Any
 
+from . import mtu
 from .addresses import parse_address, parse_interface
 from .errors import Diagnostic, Location, SpecError
 from .loader import LoadedSpec, Path, dotted
@@ -170,7 +171,9 @@ class _Builder:
         rules = [rule for index, raw in enumerate(self.data.get("rules", []))
                  if raw is not None  # left out (recovery.py)
                  and (rule := self.build_rule(index, raw, by_name)) is not None]
-        self.check_uplinks(interfaces)
+        self.check_uplinks(interfaces, routes)
+        self.diagnostics += mtu.problems(
+            by_name, lambda name: self.at(("interfaces", name, "mtu")))
         if self.diagnostics:
             raise SpecError(self.diagnostics)
         tables = tuple(Table(name, number, self.spec.positions.of_key(("tables", name)))
@@ -264,12 +267,6 @@ class _Builder:
                             self.error(("interfaces", member, key),
                                        f"{member} is a member of {name} and cannot carry "
                                        f"`{key}`", f"move it to {name}", key=True)
-                    if raw.get("type") == "bond" and "mtu" in raw_interfaces[member]:
-                        bond = self.spec.positions.of_key(("interfaces", name))
-                        self.error(("interfaces", member, "mtu"),
-                                   f"{member} is a member of bond {name} (at {bond.brief}), "
-                                   "which gives its members its own MTU when it enslaves them",
-                                   f"move `mtu:` to {name}", key=True)
         return controllers
 
     def build_interface(self, name: str, raw: dict[str, Any], controller: str | None) -> Interface:
@@ -386,9 +383,34 @@ class _Builder:
                        "add `gateways:`", key=True)
         if table is None:
             return None
-        return Uplink(table=table, main_default=spec.get("default", False),
+        return Uplink(table=table, main_default=self.uplink_defaults(path, spec, raw),
                       priority=spec.get("priority", DEFAULT_UPLINK_PRIORITY),
                       where=self.spec.positions.of_key(path))
+
+    def uplink_defaults(self, path: Path, spec: dict[str, Any],
+                        raw: dict[str, Any]) -> frozenset[Family]:
+        """The families whose main default route the uplink carries. `true` means each
+        family it has a gateway for; a family named explicitly needs a gateway of it."""
+        value = spec.get("default", False)
+        has: set[Family] = set()
+        for text in raw.get("gateways", []):
+            try:
+                has.add(4 if parse_address(text).version == 4 else 6)
+            except ValueError:
+                continue  # reported with the gateways
+        if isinstance(value, bool):
+            return frozenset(has) if value else frozenset()
+        named: set[Family] = set()
+        for i, family_name in enumerate([value] if isinstance(value, str) else value):
+            family: Family = 4 if family_name == "ipv4" else 6
+            where: Path = (*path, "default") if isinstance(value, str) else (*path, "default", i)
+            if family not in has and raw.get("gateways"):
+                self.error(where, f"`default` names IPv{family}, but this uplink has no "
+                           f"IPv{family} gateway",
+                           f"add an IPv{family} gateway under `gateways:`, or remove "
+                           f"ipv{family} from `default`")
+            named.add(family)
+        return frozenset(named & has)
 
     def build_bond(self, base: Path, raw: dict[str, Any]) -> BondOptions:
         path: Path = (*base, "bond")
@@ -602,25 +624,50 @@ class _Builder:
             return None
         return number
 
-    def check_uplinks(self, interfaces: list[Interface]) -> None:
-        defaults = [i for i in interfaces if i.uplink is not None and i.uplink.main_default]
-        for extra in defaults[1:]:
-            assert extra.uplink is not None and defaults[0].uplink is not None
-            self.diagnostics.append(Diagnostic(
-                extra.uplink.where, f"interfaces.{extra.name}.uplink.default",
-                f"{defaults[0].name} already carries the main table's default route "
-                f"(at {defaults[0].uplink.where.brief})",
-                "mark one uplink with `default: true`"))
+    def check_uplinks(self, interfaces: list[Interface], routes: list[Route]) -> None:
+        """Per family: at most one uplink carries the main table's default route, and
+        where uplinks have gateways of a family, something carries that family's main
+        default (an uplink's `default`, a plain gateway, DHCP or a route), else the
+        host's own connections of that family have no way out."""
         uplinks = [i for i in interfaces if i.uplink is not None]
-        plain_gateways = [i for i in interfaces if i.uplink is None and i.gateways]
-        if uplinks and not defaults and not plain_gateways and self.left_out.complete:
-            first = uplinks[0]
+        carriers: dict[Family, Interface] = {}
+        for interface in uplinks:
+            assert interface.uplink is not None
+            taken = sorted(f for f in interface.uplink.main_default if f in carriers)
+            if taken:
+                first = carriers[taken[0]]
+                assert first.uplink is not None
+                families = " and ".join(f"IPv{f}" for f in taken)
+                routes_word = "routes" if len(taken) > 1 else "route"
+                here: Path = ("interfaces", interface.name, "uplink", "default")
+                there = self.spec.positions.of_key(("interfaces", first.name, "uplink",
+                                                    "default"))
+                self.diagnostics.append(Diagnostic(
+                    self.spec.positions.of_key(here), dotted(here),
+                    f"{first.name} already carries the main table's {families} default "
+                    f"{routes_word} (at {there.brief})",
+                    "mark one uplink per family: remove `default` here, or split the families, "
+                    "`default: ipv4` on one uplink and `default: ipv6` on the other"))
+            for family in interface.uplink.main_default:
+                carriers.setdefault(family, interface)
+        for family in (4, 6):
+            with_gateway = [i for i in uplinks if any(g.version == family for g, _ in i.gateways)]
+            if not with_gateway or family in carriers or not self.left_out.complete:
+                continue
+            if any((i.uplink is None and any(g.version == family for g, _ in i.gateways))
+                   or i.dhcp(family) for i in interfaces):
+                continue
+            if any(r.is_default and r.table == MAIN_TABLE and r.family == family
+                   for r in routes):
+                continue
+            first = with_gateway[0]
             assert first.uplink is not None
             self.diagnostics.append(Diagnostic(
                 first.uplink.where, f"interfaces.{first.name}.uplink",
-                "no interface carries the main table's default route, so connections the "
-                "host opens itself have no way out",
-                "mark one uplink with `default: true`"))
+                f"no interface carries the main table's IPv{family} default route, so "
+                f"connections the host opens itself over IPv{family} have no way out",
+                f"add `default: true` or `default: ipv{family}` to the uplink that should "
+                f"carry it, e.g. {first.name}"))
         used: dict[int, Interface] = {}
         for interface in uplinks:
             assert interface.uplink is not None

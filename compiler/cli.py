@@ -15,6 +15,7 @@ from .backends import NAMES as TARGETS
 from .commands import SUBCOMMANDS
 
 if TYPE_CHECKING:
+    from .errors import Diagnostic
     from .output import OutputFile
 
 # `-` as the spec reads standard input; errors then name it so.
@@ -29,6 +30,10 @@ EXIT_INVALID = 2
 # differences", nor 2, which means the spec is wrong.
 EXIT_BROKEN_PIPE = 141
 
+# Installing every backend's files on the running host configures the same NICs four
+# times over; it takes this flag, spelled out, to do it.
+LIVE_ROOT_ALL = "--yes-all-backends-on-live-root"
+
 DESCRIPTION = """\
 Compile one declarative network spec (YAML) into the configuration files of
 systemd-networkd, netplan, NetworkManager or ifupdown, plus rt_tables.d names.
@@ -42,10 +47,12 @@ EPILOG = """\
 examples:
   netcompile spec.yaml                          print the networkd files
   netcompile spec.yaml --target netplan         print the netplan YAML
-  netcompile spec.yaml --target all --root /    install every backend's files
+  netcompile spec.yaml --target all --root img/ every backend's files in an image tree
   netcompile spec.yaml --root image/ --check    exit 1 if image/ is out of date
-  netcompile spec.yaml --validate               only check the spec
+  netcompile spec.yaml --validate -t netplan    check the spec, and that netplan can say it
   generate-spec | netcompile - --root image/    read the spec from standard input
+  netcompile import netplan 50-cloud.yaml -o spec.yaml
+                                                convert a netplan file into a spec
   netcompile --schema > netcompile.schema.json  the JSON Schema, for editors
 
 commands (each with its own --help):
@@ -74,7 +81,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("-h", "--help", action="store_true", help="show this help and exit")
     parser.add_argument("spec", nargs="?",
                         help="the spec file (YAML); `-` reads it from standard input")
-    parser.add_argument("-t", "--target", choices=(*TARGETS, "all"), default="networkd",
+    parser.add_argument("-t", "--target", choices=(*TARGETS, "all"),
                         help="backend to compile for (default: networkd); `all` renders "
                         "every backend")
     parser.add_argument("-r", "--root", metavar="DIR",
@@ -86,7 +93,13 @@ def _parser() -> argparse.ArgumentParser:
                         help="with --root: also remove files an earlier run generated "
                         "that the spec no longer produces")
     parser.add_argument("--validate", action="store_true",
-                        help="only validate the spec; print a summary")
+                        help="only validate the spec (with --target: also everything "
+                        "compiling for it checks); print a summary")
+    parser.add_argument("--strict", action="store_true",
+                        help="treat warnings as errors (exit 2, nothing written)")
+    parser.add_argument(LIVE_ROOT_ALL, action="store_true",
+                        help="let --target all write into this running system (every "
+                        "backend's files for the same interfaces)")
     parser.add_argument("--schema", action="store_true",
                         help="print the spec's JSON Schema (Draft 2020-12) and exit")
     parser.add_argument("--version", action="store_true", help="print the version and exit")
@@ -133,6 +146,10 @@ def _main(argv: Sequence[str] | None, out: TextIO, err: TextIO,
     # `netcompile plan|explain|verify|...` (commands.py); a spec file of such a name
     # is still compiled when given as a path (`./plan`).
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["import"]:  # `netcompile import netplan FILE...` (importers/)
+        from . import importers
+
+        return importers.main(list(argv[1:]), out, err)
     if argv and argv[0] in SUBCOMMANDS:
         from .commands import run
 
@@ -169,6 +186,12 @@ def _main(argv: Sequence[str] | None, out: TextIO, err: TextIO,
         err.write("netcompile: error: --root needs a directory, not an empty string "
                   "(write --root . to mean the current directory)\n")
         return EXIT_INVALID
+    if (args.target == "all" and args.root is not None and not args.check
+            and not args.yes_all_backends_on_live_root and Path(args.root).resolve() == Path("/")):
+        err.write("netcompile: error: --target all with --root / would install the "
+                  "configuration of every network stack for the same interfaces on this "
+                  f"host; choose one --target, or add {LIVE_ROOT_ALL} if that is meant\n")
+        return EXIT_INVALID
     # One short-lived compile allocates tens of thousands of objects and makes
     # almost no cycles: the collector's passes over them were a tenth of the time.
     gc.disable()
@@ -185,7 +208,7 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: BinaryIO | N
     from .errors import NetcompileError, SpecError, UnsupportedErrors
     from .loader import read_file, read_stream
 
-    targets = TARGETS if args.target == "all" else (args.target,)
+    targets = TARGETS if args.target == "all" else (args.target or "networkd",)
     from_stdin = args.spec == STDIN
     name = STDIN_NAME if from_stdin else args.spec
     # The spec is read once, within the loader's size limit; error messages quote
@@ -195,14 +218,27 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: BinaryIO | N
         data = (read_stream(stdin or getattr(sys.stdin, "buffer", None), name) if from_stdin
                 else read_file(name))
         spec = load_spec_bytes(data, name)
+        lines = _source_lines(data)
+        for warning in spec.warnings:
+            err.write(_format_located(_warning_text(warning), warning.where.line,
+                                      warning.where.column, lines))
+        if spec.warnings and args.strict:
+            count = len(spec.warnings)
+            err.write(f"netcompile: {count} warning{'s' if count != 1 else ''}, and --strict "
+                      "makes warnings errors; nothing was written\n")
+            return EXIT_INVALID
         network = spec.network
         if from_stdin:
             network = replace(network, source_name="standard input")
-        if args.validate:
+        if args.validate and args.target is None:
             out.write(f"{name}: valid: {len(network.interfaces)} interfaces, "
                       f"{len(network.routes)} routes, {len(network.rules)} rules\n")
             return EXIT_OK
         files = _merge([f for target in targets for f in render(network, target, spec.options)])
+        if args.validate:
+            out.write(f"{name}: valid for {args.target}: {len(network.interfaces)} "
+                      f"interfaces, {len(network.routes)} routes, {len(network.rules)} rules\n")
+            return EXIT_OK
     except SpecError as error:
         for diagnostic in error.diagnostics:
             err.write(_format_located(str(diagnostic), diagnostic.where.line,
@@ -304,6 +340,13 @@ def _source_lines(data: bytes) -> list[str]:
     """The spec's lines as the loader numbers them (a byte-order mark dropped)."""
     text = data.decode("utf-8", errors="replace").removeprefix("\ufeff")
     return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
+def _warning_text(warning: Diagnostic) -> str:
+    """`FILE:LINE:COLUMN: warning: PATH: MESSAGE (HINT)`."""
+    text = str(warning)
+    located = f"{warning.where}: "
+    return f"{located}warning: {text.removeprefix(located)}"
 
 
 def _format_located(message: str, line: int, column: int, lines: Sequence[str]) -> str:

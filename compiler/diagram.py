@@ -109,7 +109,7 @@ def picture(network: Network) -> Picture:
             lines.append(f"member of {interface.controller}")
         kind = "" if interface.kind.value == "ethernet" else f" ({interface.kind.value})"
         nodes.append(Node(interface_id[interface.name], 2, interface.name + kind, tuple(lines),
-                          interface.uplink is not None and interface.uplink.main_default))
+                          interface.uplink is not None and bool(interface.uplink.main_default)))
     return Picture(tuple(nodes), tuple(edges))
 
 

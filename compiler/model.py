@@ -138,10 +138,11 @@ class Address:
 
 @dataclass(frozen=True, slots=True)
 class Uplink:
-    """The symmetric-routing intent on one interface (expanded by passes.py)."""
+    """The symmetric-routing intent on one interface (expanded by passes.py).
+    `main_default`: the families whose main-table default route this uplink carries."""
 
     table: int
-    main_default: bool
+    main_default: frozenset[Family]
     priority: int
     where: Location
 

@@ -42,8 +42,8 @@ def gateway_routes(network: Network) -> Network:
 def uplink_routing(network: Network) -> Network:
     """Symmetric source-based routing. For each uplink address: the connected route
     and the default route into the uplink's table, and a `from <address>` rule to
-    that table, so replies leave by the interface the request came in on. The uplink
-    marked `default: true` also gets the main table's default route."""
+    that table, so replies leave by the interface the request came in on. An uplink
+    whose `default:` names a family also gets the main table's default route of it."""
     routes: list[Route] = []
     rules: list[Rule] = []
     for interface in network.interfaces:
@@ -72,9 +72,9 @@ def uplink_routing(network: Network) -> Network:
                 family=address.family, priority=uplink.priority, table=uplink.table,
                 interface=interface.name, where=address.where, origin=Origin.UPLINK,
                 source=host))
-        for index in range(len(interface.gateways)):
+        for index, (gateway, _) in enumerate(interface.gateways):
             routes.append(_default_route(interface, index, uplink.table, Origin.UPLINK))
-            if uplink.main_default:
+            if gateway.version in uplink.main_default:
                 routes.append(_default_route(interface, index, MAIN_TABLE, Origin.UPLINK))
     return replace(network, routes=network.routes + tuple(routes),
                    rules=network.rules + tuple(rules))

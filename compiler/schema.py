@@ -26,7 +26,9 @@ def schema_text() -> str:
 # Python's ipaddress accepts an IPv6 scope ("fe80::1%anything"), which would carry
 # any text into the output: only hex digits, dots, colons and a prefix length pass.
 _IP_TEXT = re.compile(r"[0-9A-Fa-f:.]{2,45}")
-_IP_INTERFACE_TEXT = re.compile(r"[0-9A-Fa-f:.]{2,45}(/[0-9]{1,3})?")
+# An interface address needs its prefix length: a bare address would silently become a
+# /32 or /128, without the subnet route the host needs to reach its gateway.
+_IP_INTERFACE_TEXT = re.compile(r"[0-9A-Fa-f:.]{2,45}/[0-9]{1,3}")
 
 
 def _is_ip_address(value: object) -> bool:
@@ -108,6 +110,9 @@ def check(spec: LoadedSpec) -> Violations:
     word what is wrong."""
     if is_valid(spec.data):
         return Violations()
+    netplan = netplan_input(spec)
+    if netplan is not None:
+        raise SpecError([netplan])
     diagnostics: list[Diagnostic] = []
     wrong: list[Path] = []
     unknown: list[Path] = []
@@ -180,7 +185,8 @@ def _describe(error: Any, spec: LoadedSpec) -> list[Diagnostic]:
         allowed = sorted(error.schema.get("properties", {}))
         return [Diagnostic(positions.of_key((*path, key)), dotted((*path, key)),
                            f"unknown key {shown(key)}",
-                           f"allowed here: {', '.join(allowed)}" if allowed else "remove it")
+                           netplan_hint(path, key, instance)
+                           or (f"allowed here: {', '.join(allowed)}" if allowed else "remove it"))
                 for key in instance if key not in error.schema.get("properties", {})]
     if validator == "required":
         missing = error.message.split("'")[1] if "'" in error.message else "?"
@@ -216,6 +222,12 @@ def _describe(error: Any, spec: LoadedSpec) -> list[Diagnostic]:
         return [Diagnostic(where, name, _count_message(validator, error.validator_value),
                            description or "fix the number of entries")]
     if validator == "format":
+        if error.validator_value == "ip-interface" and _is_bare_address(instance):
+            lone = 32 if ":" not in instance else 128
+            subnet = 24 if ":" not in instance else 64
+            return [Diagnostic(where, name, f"{shown(instance)} has no prefix length",
+                               f"write the prefix length of its subnet, e.g. {instance}/{subnet}; "
+                               f"/{lone} only for an address alone on its link")]
         if error.validator_value == "ip-address":
             what, example = "an IP address", "192.0.2.1 or 2001:db8::1"
         else:
@@ -226,6 +238,66 @@ def _describe(error: Any, spec: LoadedSpec) -> list[Diagnostic]:
         return [Diagnostic(where, name, f"{_describe_value(instance)} is not valid here",
                            description or "see the spec reference")]
     return [Diagnostic(where, name, error.message, description)]
+
+
+def _is_bare_address(value: object) -> bool:
+    try:
+        return isinstance(value, str) and _is_ip_address(value)
+    except ValueError:
+        return False
+
+
+def netplan_input(spec: LoadedSpec) -> Diagnostic | None:
+    """A netplan file given as a spec: one error that says so, instead of an unknown-key
+    error for every netplan key with the cause last."""
+    data = spec.data
+    if not (isinstance(data, dict) and "network" in data and "interfaces" not in data):
+        return None
+    return Diagnostic(spec.positions.of_key(("network",)), "network",
+                      "this is a netplan file (its top level is `network:`), not a netcompile "
+                      "spec",
+                      "convert it with `netcompile import netplan FILE -o spec.yaml`, then "
+                      "compile spec.yaml")
+
+
+# netplan's names for keys that netcompile spells differently: a spec written from
+# memory of netplan gets the netcompile key in the hint.
+_NETPLAN_KEYS = {
+    "gateway4": "that is netplan's key; write `gateways: [ADDRESS]`, at most one per family",
+    "gateway6": "that is netplan's key; write `gateways: [ADDRESS]`, at most one per family",
+    "nameservers": "that is netplan's key; write `dns: {servers: [ADDRESS], search: [DOMAIN]}`",
+    "routing-policy": "that is netplan's key; rules are listed at the top level here: move "
+                      "them to `rules:`, each with `priority:` and `table:`",
+    "on-link": "that is netplan's spelling; write `on_link: true`",
+    "set-name": "that is netplan's key; the interface's key is its name: rename the key and "
+                "keep `match:`",
+    "ethernets": "that is netplan's layout; list every device under `interfaces:`, with "
+                 "`type: bond`, `vlan` or `bridge` where it is not an ethernet",
+}
+
+
+def netplan_hint(path: Path, key: str, instance: dict[str, Any]) -> str | None:
+    """The hint for a netplan key name used in a spec, or None."""
+    hint = _NETPLAN_KEYS.get(key)
+    if hint is not None:
+        return hint
+    kind = instance.get("type")
+    if key == "macaddress":
+        if path[-1:] == ("match",):
+            return "that is netplan's key; write `mac:`"
+        return ("that is netplan's key; to recognise the device by its MAC address, write "
+                "`match: {mac: ADDRESS}` (netcompile does not set MAC addresses)")
+    if key == "interfaces" and kind in ("bond", "bridge"):
+        return "that is netplan's key; write `members: [NAME, ...]`"
+    if key == "parameters" and kind in ("bond", "bridge"):
+        return (f"that is netplan's key; write the {kind} options under `{kind}:`, e.g. "
+                + ("`bond: {mode: active-backup, miimon: 100}`" if kind == "bond"
+                   else "`bridge: {stp: true}`"))
+    if key == "from" and len(path) >= 2 and path[-2] == "routes":
+        return "that is netplan's key for a route's preferred source; write `source:`"
+    if key in ("bonds", "bridges", "vlans") and not path:
+        return _NETPLAN_KEYS["ethernets"]
+    return None
 
 
 def _count_message(validator: str, limit: int) -> str:

@@ -93,7 +93,8 @@ def _interface(network: Network, interface: Interface) -> Iterator[Item]:
         uplink = interface.uplink
         yield Item("uplink", (("interface", interface.name),
                               ("table", table_text(network, uplink.table)),
-                              ("main default", _flag(uplink.main_default)),
+                              ("main default", " ".join(
+                                  f"ipv{f}" for f in sorted(uplink.main_default)) or "no"),
                               ("priority", str(uplink.priority))),
                    ("interface",), ("interface",), uplink.where)
     if interface.bond is not None:

@@ -216,3 +216,97 @@ def test_an_empty_root_is_refused_not_the_current_directory(
     assert list(tmp_path.iterdir()) == []
     assert run(SEED, "--root", ".")[0] == 0
     assert (tmp_path / "etc" / "systemd" / "network").is_dir()
+
+
+
+
+
+def test_validate_with_a_target_checks_what_compiling_for_it_checks(tmp_path: Path) -> None:
+    spec = tmp_path / "spec.yaml"
+    spec.write_text("version: 1\ninterfaces:\n  eth0:\n    addresses: [192.0.2.10/24]\n"
+                    "rules:\n  - {fwmark: 0, family: ipv4, table: main, priority: 10}\n")
+    assert run(str(spec), "--validate")[0] == 0
+    code, out, err = run(str(spec), "--validate", "--target", "networkd")
+    assert (code, out) == (2, "")
+    assert "networkd cannot express this: the firewall mark 0x0" in err
+    code, out, _ = run(SEED, "--validate", "-t", "all")
+    assert code == 0 and out.endswith(": valid for all: 2 interfaces, 5 routes, 2 rules\n")
+
+
+def test_help_shows_no_live_root_install_of_every_backend() -> None:
+    _, out, _ = run("--help")
+    assert "--root /" not in out and "--yes-all-backends-on-live-root" in out
+
+
+def test_all_backends_on_the_live_root_need_the_explicit_flag(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """The writer is replaced: this test must never write to the real root, whether
+    the refusal works or not."""
+    from netcompile import writer
+
+    reached: list[Path] = []
+
+    def record(root: Path, *args: object, **kwargs: object) -> list[object]:
+        reached.append(root)
+        return []
+
+    monkeypatch.setattr(writer, "write_tree", record)
+    monkeypatch.setattr(writer, "changes", record)
+    code, out, err = run(SEED, "--target", "all", "--root", "/")
+    assert (code, out, reached) == (2, "", [])
+    assert err == ("netcompile: error: --target all with --root / would install the "
+                   "configuration of every network stack for the same interfaces on this host; "
+                   "choose one --target, or add --yes-all-backends-on-live-root if that is "
+                   "meant\n")
+    assert run(SEED, "--target", "all", "--root", "/tmp/..")[0] == 2
+    assert reached == []
+    # --check writes nothing, and the flag says it is meant: both reach the writer.
+    assert run(SEED, "--target", "all", "--root", "/", "--check")[0] == 0
+    assert run(SEED, "--target", "all", "--root", "/", "--yes-all-backends-on-live-root")[0] == 0
+    assert reached == [Path("/"), Path("/")]
+
+
+SHADOWING = """\
+version: 1
+tables: {isp-a: 100, isp-b: 101}
+interfaces:
+  eth0:
+    addresses: [192.0.2.10/24]
+    gateways: [192.0.2.1]
+    uplink: {table: isp-a, default: true}
+  eth1:
+    addresses: [198.51.100.10/24]
+    gateways: [198.51.100.1]
+    uplink: {table: isp-b}
+rules:
+  - {fwmark: 2, family: ipv4, table: isp-b, priority: 900}
+"""
+
+
+def test_warnings_are_located_and_strict_makes_them_errors(tmp_path: Path) -> None:
+    spec = tmp_path / "spec.yaml"
+    spec.write_text(SHADOWING)
+    code, out, err = run(str(spec))
+    assert code == 0 and "[Match]" in out
+    assert err.splitlines() == [
+        f"{spec}:13:5: warning: rules: this rule (priority 900) comes before eth0's uplink "
+        "rules (priority 1000) and sends packets from eth0's 192.0.2.10 to table isp-b (101), "
+        "the uplink table of eth1: replies leave by eth1 with eth0's address, and strict "
+        "reverse-path filtering upstream drops them (give it a priority above 1000, or limit "
+        "`from:` to eth1's addresses)",
+        "      - {fwmark: 2, family: ipv4, table: isp-b, priority: 900}",
+        "        ^",
+    ]
+    root = tmp_path / "root"
+    code, out, err = run(str(spec), "--strict", "--root", str(root))
+    assert (code, out) == (2, "") and not root.exists()
+    assert err.endswith("netcompile: 1 warning, and --strict makes warnings errors; nothing "
+                        "was written\n")
+
+
+def test_import_is_a_subcommand(tmp_path: Path) -> None:
+    source = tmp_path / "01-netcfg.yaml"
+    source.write_text("network:\n  version: 2\n  ethernets:\n    eth0:\n"
+                      "      addresses: [192.0.2.10/24]\n      accept-ra: no\n")
+    code, out, err = run("import", "netplan", str(source))
+    assert (code, err) == (0, "") and "  eth0:\n    addresses: [192.0.2.10/24]\n" in out

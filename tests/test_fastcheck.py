@@ -174,7 +174,7 @@ EDGES = [
     (("interfaces", "eth0", "gateways"), ["fe80::1%eth0"], BAD),  # no scope text
     (("interfaces", "eth0", "gateways"), [5], BAD),
     (("interfaces", "eth0", "addresses"), ["192.0.2.10/33"], BAD),
-    (("interfaces", "eth0", "addresses"), ["192.0.2.10"], OK),  # a host address
+    (("interfaces", "eth0", "addresses"), ["192.0.2.10"], BAD),  # the prefix is required
     (("interfaces", "eth0", "type"), "bond", OK), (("interfaces", "eth0", "type"), "Bond", BAD),
     (("interfaces", "eth0", "members"), [], BAD), (("interfaces", "eth0", "match"), {}, BAD),
     (("interfaces", "eth0", "match"), {"name": "e" * 15}, OK),

@@ -69,6 +69,39 @@ def test_only_the_default_uplink_holds_the_main_default_route() -> None:
                              ("eth0", ip_address("2001:db8:a::1"))]
 
 
+SPLIT_DEFAULTS = """\
+version: 1
+tables: {isp-a: 100, isp-b: 101}
+interfaces:
+  eth0:
+    addresses: [192.0.2.10/24, "2001:db8:a::10/64"]
+    gateways: [192.0.2.1, "2001:db8:a::1"]
+    uplink: {table: isp-a, default: ipv6}
+  eth1:
+    addresses: [198.51.100.10/24, "2001:db8:b::10/64"]
+    gateways: [198.51.100.1, "2001:db8:b::1"]
+    uplink: {table: isp-b, default: [ipv4]}
+"""
+
+
+def test_default_names_the_families_an_uplink_carries() -> None:
+    net = network(SPLIT_DEFAULTS)
+    main_defaults = [(r.interface, str(r.gateway)) for r in net.routes
+                     if r.table == MAIN_TABLE and r.is_default]
+    assert main_defaults == [("eth0", "2001:db8:a::1"), ("eth1", "198.51.100.1")]
+
+
+def test_default_true_carries_each_family_the_uplink_has_a_gateway_for() -> None:
+    """eth1 (IPv4 only) carries the IPv4 default; the host's IPv6 way out is DHCPv6
+    (with router advertisements) on eth2, so the spec is complete without one."""
+    net = network(TWO_UPLINKS.replace("{table: isp-a, default: true}", "{table: isp-a}")
+                  .replace("priority: 2000", "priority: 2000, default: true")
+                  + "  eth2: {dhcp6: true}\n")
+    main_defaults = [(r.interface, r.family) for r in net.routes
+                     if r.table == MAIN_TABLE and r.is_default]
+    assert main_defaults == [("eth1", 4)]
+
+
 def test_plain_gateways_become_main_default_routes() -> None:
     net = network("version: 1\ninterfaces:\n  eth0:\n    addresses: [192.0.2.10/24]\n"
                   "    gateways: [192.0.2.1]\n")

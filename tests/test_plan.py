@@ -83,7 +83,7 @@ def test_removed_items_name_the_old_spec(tmp_path: Path) -> None:
     assert code == 1
     assert f"  - table isp-b: number 101    {SEED}:4:22" in out
     assert f"  - interface eth1: type ethernet    {SEED}:10:3" in out
-    assert (f"  - uplink eth0: table isp-a (100), main default yes, priority 1000    {SEED}:9:5"
+    assert (f"  - uplink eth0: table isp-a (100), main default ipv4, priority 1000    {SEED}:9:5"
             in out)
     # eth0's main default route came from the uplink and now from `gateways`: same route.
     assert "route 0.0.0.0/0 table main (254) dev eth0" not in out

@@ -226,6 +226,8 @@ def specs(draw: Any) -> dict[str, Any]:
             first = next(n for n in configurable if "uplink" in interfaces[n])
             interfaces[first]["uplink"]["default"] = True
 
+    _carry_every_family(draw, interfaces)
+    _fit_mtus(interfaces)
     spec: dict[str, Any] = {"version": 1}
     if tables:
         spec["tables"] = tables
@@ -234,6 +236,50 @@ def specs(draw: Any) -> dict[str, Any]:
     if rules:
         spec["rules"] = rules
     return spec
+
+
+def _family(text: str) -> int:
+    return 6 if ":" in text else 4
+
+
+def _carry_every_family(draw: Any, interfaces: dict[str, dict[str, Any]]) -> None:
+    """Where uplinks have gateways of a family, something must carry that family's
+    main default route: an uplink's `default` is added for each family nothing else
+    carries (a plain gateway, DHCP, a default route in main), in one of its forms."""
+    carried: set[int] = set()
+    for raw in interfaces.values():
+        uplink = raw.get("uplink")
+        gateways = {_family(g) for g in raw.get("gateways", [])}
+        if uplink is None or uplink.get("default") is True:
+            carried |= gateways
+        carried |= {f for f in (4, 6) if raw.get(f"dhcp{f}")}
+        carried |= {_family(r.get("via") or r["to"]) for r in raw.get("routes", [])
+                    if r["to"] in ("default", "0.0.0.0/0", "::/0")
+                    and r.get("table", "main") in ("main", 254)}
+    for raw in interfaces.values():
+        uplink = raw.get("uplink")
+        if uplink is None:
+            continue
+        own = {_family(g) for g in raw.get("gateways", [])}
+        missing = sorted(own - carried)
+        if not missing:
+            continue
+        families = [f"ipv{f}" for f in missing]
+        forms: list[Any] = [families, families[0] if len(families) == 1 else families]
+        uplink["default"] = draw(st.sampled_from(forms + [True] * (set(missing) == own)))
+        carried |= set(missing)
+
+
+def _fit_mtus(interfaces: dict[str, dict[str, Any]]) -> None:
+    """A bridge's MTU at most its members' (who have none: 1500), a VLAN's at most its
+    parent's; bond and bridge members carry no `mtu` here."""
+    for raw in interfaces.values():
+        if raw.get("type") == "bridge" and "mtu" in raw:
+            raw["mtu"] = min(raw["mtu"], 1500)
+    for raw in interfaces.values():
+        if raw.get("type") == "vlan" and "mtu" in raw:
+            parent = interfaces.get(raw["vlan"]["link"], {})
+            raw["mtu"] = min(raw["mtu"], parent.get("mtu", 1500))
 
 
 @st.composite
