@@ -218,10 +218,10 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: BinaryIO | N
         data = (read_stream(stdin or getattr(sys.stdin, "buffer", None), name) if from_stdin
                 else read_file(name))
         spec = load_spec_bytes(data, name)
-        lines = _source_lines(data)
         for warning in spec.warnings:
             err.write(_format_located(_warning_text(warning), warning.where.line,
-                                      warning.where.column, lines))
+                                      warning.where.column,
+                                      _lines_of(warning.where.file, name, data)))
         if spec.warnings and args.strict:
             count = len(spec.warnings)
             err.write(f"netcompile: {count} warning{'s' if count != 1 else ''}, and --strict "
