@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True, slots=True, order=True)
 class Location:
-    """A position in the spec file; line and column are 1-based."""
+    """A position in the spec file; line and column are 1-based. `qualified`: the spec
+    is made of several files (compose.py), so `brief` names the file too."""
 
     file: str
     line: int
     column: int
+    qualified: bool = field(default=False, compare=False, repr=False)
 
     def __str__(self) -> str:
         return f"{self.file}:{self.line}:{self.column}"
@@ -20,7 +22,7 @@ class Location:
     @property
     def brief(self) -> str:
         """For messages that point at a second place in the same spec."""
-        return f"line {self.line}, column {self.column}"
+        return str(self) if self.qualified else f"line {self.line}, column {self.column}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,8 +39,9 @@ class Diagnostic:
             f"{self.where}: {self.message}")
         return f"{text} ({self.hint})" if self.hint else text
 
-    def sort_key(self) -> tuple[int, int, str]:
-        return (self.where.line, self.where.column, self.message)
+    def sort_key(self) -> tuple[str, int, int, str]:
+        # By file first: a spec made of several files reports each file's in order.
+        return (self.where.file, self.where.line, self.where.column, self.message)
 
 
 class NetcompileError(Exception):
@@ -69,5 +72,6 @@ class UnsupportedErrors(NetcompileError):
     """Every UnsupportedError one backend found, reported together."""
 
     def __init__(self, errors: Iterable[UnsupportedError]):
-        self.errors = tuple(sorted(errors, key=lambda e: (e.where.line, e.where.column)))
+        self.errors = tuple(sorted(errors, key=lambda e: (e.where.file, e.where.line,
+                                                           e.where.column)))
         super().__init__("\n".join(str(e) for e in self.errors))

@@ -60,17 +60,27 @@ class Positions:
     file: str
     values: dict[Path, Position] = field(default_factory=dict)
     keys: dict[Path, Position] = field(default_factory=dict)
+    # A spec composed of several files (compose.py): the file of each value and key
+    # written in another file than `file`. Both stay empty for a single file.
+    value_files: dict[Path, str] = field(default_factory=dict)
+    key_files: dict[Path, str] = field(default_factory=dict)
 
     def of(self, path: Path) -> Location:
         """The position of `path`, or of its nearest ancestor that has one."""
         while path not in self.values and path:
             path = path[:-1]
         line, column = self.values.get(path, (1, 1))
-        return Location(self.file, line, column)
+        if not self.value_files:
+            return Location(self.file, line, column)
+        return Location(self.value_files.get(path, self.file), line, column, True)
 
     def of_key(self, path: Path) -> Location:
         found = self.keys.get(path)
-        return self.of(path) if found is None else Location(self.file, *found)
+        if found is None:
+            return self.of(path)
+        if not self.value_files:
+            return Location(self.file, *found)
+        return Location(self.key_files.get(path, self.file), *found, True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,11 +276,24 @@ def _shared_tags() -> tuple[Any, Any, Any, Any]:
     """One Tag each for plain scalars, strings, mappings and sequences. A Tag decodes
     its text character by character on first str(), which a fresh Tag per node made
     the largest cost of loading a big spec; shared, they also compare by identity."""
-    from ruamel.yaml.tag import Tag
-
+    try:
+        from ruamel.yaml.tag import Tag
+    except ImportError:
+        return _plain_string_tags()
     plain, string, mapping, sequence = (Tag(suffix=t)
                                         for t in (_PLAIN, _STR_TAG, _MAP_TAG, _SEQ_TAG))
     return plain, string, mapping, sequence
+
+
+def _plain_string_tags() -> tuple[Any, Any, Any, Any]:
+    """ruamel.yaml before 0.17.22 (Debian 12 ships 0.17.21) has no Tag: a node's tag
+    is its string, and no `ctag`. Give nodes a `ctag` that reads it: the resolver
+    hands out these very strings, so identity still tells them apart."""
+    from ruamel.yaml.nodes import Node
+
+    if not hasattr(Node, "ctag"):
+        setattr(Node, "ctag", property(lambda node: node.tag))  # noqa: B010
+    return _PLAIN, _STR_TAG, _MAP_TAG, _SEQ_TAG
 
 
 @functools.cache
