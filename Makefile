@@ -3,13 +3,14 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
-SYSTEM_PACKAGES := iproute2 iputils-ping iperf3 nftables ifupdown isc-dhcp-client netplan.io network-manager dnsmasq-base radvd dbus time git chromium zsh groff-base
+SYSTEM_PACKAGES := iproute2 iputils-ping iperf3 nftables ifupdown isc-dhcp-client netplan.io network-manager dnsmasq-base radvd dbus time git chromium zsh groff-base \
+	debhelper dh-python pybuild-plugin-pyproject python3-all python3-setuptools debootstrap
 SPEC ?= examples/two-uplinks.yaml
 TARGET ?= networkd
 
 MERMAID := tools/mermaid
 
-.PHONY: run test lint fuzz bench bench-smoke system-deps node-deps man completion clean
+.PHONY: run test lint fuzz bench bench-fleet bench-smoke system-deps node-deps man completion deb clean
 
 $(BIN)/netcompile: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -59,6 +60,19 @@ fuzz: $(BIN)/netcompile
 ## bench: throughput over N uplinks and compile speed against netplan generate
 bench: $(BIN)/netcompile system-deps
 	$(BIN)/python -m benchmarks
+
+## bench-fleet: 1,000 hosts in one `netcompile fleet` run against one process per host
+bench-fleet: $(BIN)/netcompile
+	$(BIN)/python -m benchmarks.fleet
+
+## deb: the Debian package, built with debhelper, dh-python and pybuild (docs/debian.md),
+## into build/deb/ (Debian's own python3 and tools: the venv's are kept off PATH)
+deb: system-deps
+	rm -rf build/deb && mkdir -p build/deb/src
+	git ls-files -co --exclude-standard | grep -v '^build/' | tar -cf - -T - | tar -xf - -C build/deb/src
+	cd build/deb/src && env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=$(CURDIR)/build/deb \
+	  LC_ALL=C.UTF-8 dpkg-buildpackage -us -uc -b
+	ls build/deb/*.deb
 
 clean:
 	rm -rf $(MERMAID)/node_modules

@@ -23,6 +23,7 @@ from .options import NetplanOptions, NetplanRenderer, RenderOptions
 from .output import OutputFile
 
 if TYPE_CHECKING:
+    from .compose import Source
     from .loader import LoadedSpec
 
 __version__ = "0.1.0"
@@ -59,18 +60,20 @@ class Spec:
     warnings: tuple[Diagnostic, ...] = ()
 
 
-def load_spec_bytes(data: bytes, name: str) -> Spec:
-    """Validate spec bytes; `name` is what errors and file headers call the spec."""
-    from .loader import load_bytes
+def load_spec_bytes(data: bytes, name: str, source: Source | None = None) -> Spec:
+    """Validate spec bytes; `name` is what errors and file headers call the spec.
+    Files it includes are read relative to `name` from `source` (default: the file
+    system; compose.py)."""
+    from . import compose
 
-    return _compile(load_bytes(data, name))
+    return _compile(compose.load(data, name, source or compose.FILES))
 
 
 def load_spec(path: str) -> Spec:
     """Like load_spec_bytes, for a file; errors name the file as given."""
-    from .loader import load_file
+    from .loader import read_file
 
-    return _compile(load_file(path))
+    return load_spec_bytes(read_file(path), path)
 
 
 def load_network(data: bytes, name: str) -> Network:

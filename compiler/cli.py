@@ -221,10 +221,10 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: BinaryIO | N
         data = (read_stream(stdin or getattr(sys.stdin, "buffer", None), name) if from_stdin
                 else read_file(name))
         spec = load_spec_bytes(data, name)
-        lines = _source_lines(data)
         for warning in spec.warnings:
             err.write(_format_located(_warning_text(warning), warning.where.line,
-                                      warning.where.column, lines))
+                                      warning.where.column,
+                                      _lines_of(warning.where.file, name, data)))
         if spec.warnings and args.strict:
             err.write(f"netcompile: {counted(len(spec.warnings), 'warning')}, and --strict "
                       "makes warnings errors; nothing was written\n")
@@ -240,18 +240,17 @@ def _run(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: BinaryIO | N
             out.write(f"{name}: valid for {args.target}: {_summary(network)}\n")
             return EXIT_OK
     except SpecError as error:
-        lines = _source_lines(data)
         for diagnostic in error.diagnostics:
             err.write(_format_located(str(diagnostic), diagnostic.where.line,
-                                      diagnostic.where.column, lines))
+                                      diagnostic.where.column,
+                                      _lines_of(diagnostic.where.file, name, data)))
         err.write(f"netcompile: {counted(len(error.diagnostics), 'error')}; nothing was "
                   "written\n")
         return EXIT_INVALID
     except UnsupportedErrors as error:
-        lines = _source_lines(data)
         for problem in error.errors:
             err.write(_format_located(str(problem), problem.where.line, problem.where.column,
-                                      lines))
+                                      _lines_of(problem.where.file, name, data)))
         err.write("netcompile: the spec asks for something this backend cannot express; "
                   "nothing was written\n")
         return EXIT_INVALID
@@ -335,6 +334,20 @@ def _merge(files: list[OutputFile]) -> list[OutputFile]:
         if seen != f:
             raise NetcompileError(f"two backends produce different contents for {f.path}")
     return sorted(by_path.values(), key=lambda f: f.path)
+
+
+def _lines_of(file: str, name: str, data: bytes) -> list[str]:
+    """The lines of the spec, or of a file it includes (read again for the quote:
+    included files are named by their path)."""
+    if file == name:
+        return _source_lines(data)
+    from .errors import NetcompileError
+    from .loader import read_file
+
+    try:
+        return _source_lines(read_file(file))
+    except NetcompileError:
+        return []
 
 
 def _source_lines(data: bytes) -> list[str]:

@@ -78,10 +78,12 @@ def _plan_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
 def _plan(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     import os
 
-    from . import planformat
+    from . import fleetplan, planformat
     from .errors import NetcompileError
     from .plan import make_plan, read_side
 
+    if fleetplan.is_fleet(args.old) or fleetplan.is_fleet(args.new):
+        return fleetplan.run(args, out, err)
     targets = TARGETS if args.target == "all" else (args.target,)
     try:
         plan = make_plan(read_side(args.old), read_side(args.new), targets)
@@ -330,10 +332,23 @@ def _manpage(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return EXIT_OK
 
 
+def _fleet_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
+    from .fleetcmd import add_parser
+
+    add_parser(sub)  # type: ignore[arg-type]
+
+
+def _compose_parser(sub: argparse._SubParsersAction[_Parser]) -> None:
+    from .fleetcmd import add_compose_parser
+
+    add_compose_parser(sub)  # type: ignore[arg-type]
+
+
 PARSERS: tuple[Callable[[argparse._SubParsersAction[_Parser]], None], ...] = (
     _plan_parser, _explain_parser, _verify_parser, _diagram_parser, _validate_parser,
-    _completion_parser, _manpage_parser)
-SUBCOMMANDS = ("plan", "explain", "verify", "diagram", "validate", "completion", "manpage")
+    _fleet_parser, _compose_parser, _completion_parser, _manpage_parser)
+SUBCOMMANDS = ("plan", "explain", "verify", "diagram", "validate", "fleet", "compose",
+               "completion", "manpage")
 
 
 def parser() -> argparse.ArgumentParser:

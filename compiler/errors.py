@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True, slots=True, order=True)
 class Location:
     """A position in the spec file; line and column are 1-based. Line 0 is the file
-    as a whole (one that could not be read has no lines to point at)."""
+    as a whole (one that could not be read has no lines to point at). `qualified`:
+    the spec is made of several files (compose.py), so `brief` names the file too."""
 
     file: str
     line: int
     column: int
+    qualified: bool = field(default=False, compare=False, repr=False)
 
     @classmethod
     def whole(cls, file: str) -> Location:
@@ -29,7 +31,7 @@ class Location:
     @property
     def brief(self) -> str:
         """For messages that point at a second place in the same spec."""
-        return f"line {self.line}, column {self.column}"
+        return str(self) if self.qualified else f"line {self.line}, column {self.column}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,8 +48,9 @@ class Diagnostic:
             f"{self.where}: {self.message}")
         return f"{text} ({self.hint})" if self.hint else text
 
-    def sort_key(self) -> tuple[int, int, str]:
-        return (self.where.line, self.where.column, self.message)
+    def sort_key(self) -> tuple[str, int, int, str]:
+        # By file first: a spec made of several files reports each file's in order.
+        return (self.where.file, self.where.line, self.where.column, self.message)
 
 
 class NetcompileError(Exception):
@@ -78,5 +81,6 @@ class UnsupportedErrors(NetcompileError):
     """Every UnsupportedError one backend found, reported together."""
 
     def __init__(self, errors: Iterable[UnsupportedError]):
-        self.errors = tuple(sorted(errors, key=lambda e: (e.where.line, e.where.column)))
+        self.errors = tuple(sorted(errors, key=lambda e: (e.where.file, e.where.line,
+                                                           e.where.column)))
         super().__init__("\n".join(str(e) for e in self.errors))

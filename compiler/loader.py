@@ -63,17 +63,27 @@ class Positions:
     file: str
     values: dict[Path, Position] = field(default_factory=dict)
     keys: dict[Path, Position] = field(default_factory=dict)
+    # A spec composed of several files (compose.py): the file of each value and key
+    # written in another file than `file`. Both stay empty for a single file.
+    value_files: dict[Path, str] = field(default_factory=dict)
+    key_files: dict[Path, str] = field(default_factory=dict)
 
     def of(self, path: Path) -> Location:
         """The position of `path`, or of its nearest ancestor that has one."""
         while path not in self.values and path:
             path = path[:-1]
         line, column = self.values.get(path, (1, 1))
-        return Location(self.file, line, column)
+        if not self.value_files:
+            return Location(self.file, line, column)
+        return Location(self.value_files.get(path, self.file), line, column, True)
 
     def of_key(self, path: Path) -> Location:
         found = self.keys.get(path)
-        return self.of(path) if found is None else Location(self.file, *found)
+        if found is None:
+            return self.of(path)
+        if not self.value_files:
+            return Location(self.file, *found)
+        return Location(self.key_files.get(path, self.file), *found, True)
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,12 +220,21 @@ def _check_characters(text: str, name: str) -> None:
                                 "remove it; inside double quotes, write it as an escape")])
 
 
+# A %YAML directive, which comes before the document's `---`.
+_YAML_DIRECTIVE = re.compile(r"^%YAML[ \t]+(\S+)", re.MULTILINE)
+
+
 def _compose(text: str, name: str) -> Any:
     from ruamel.yaml import YAML
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
     from . import yamlerrors
 
+    # ruamel asserts on a %YAML version it does not know, and older releases take
+    # any: the same text gets the same answer whichever is installed.
+    directive = _YAML_DIRECTIVE.search(text)
+    if directive is not None and directive.group(1) not in ("1.1", "1.2"):
+        raise SpecError([yamlerrors.unknown_version(name, text)])
     fast = _compose_libyaml(text)
     if fast is not None:
         return fast
@@ -242,10 +261,11 @@ def _compose(text: str, name: str) -> Any:
 def _quiet() -> Iterator[None]:
     """ruamel warns on stderr about an anchor defined twice, which YAML allows (an
     alias refers to the latest): a spec's messages are netcompile's alone."""
-    from ruamel.yaml.error import ReusedAnchorWarning
+    from ruamel.yaml import error
 
     with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ReusedAnchorWarning)
+        # (YAMLWarning, its base, where a ruamel release lacks the class)
+        warnings.simplefilter("ignore", getattr(error, "ReusedAnchorWarning", error.YAMLWarning))
         yield
 
 
@@ -283,11 +303,24 @@ def _shared_tags() -> tuple[Any, Any, Any, Any]:
     """One Tag each for plain scalars, strings, mappings and sequences. A Tag decodes
     its text character by character on first str(), which a fresh Tag per node made
     the largest cost of loading a big spec; shared, they also compare by identity."""
-    from ruamel.yaml.tag import Tag
-
+    try:
+        from ruamel.yaml.tag import Tag
+    except ImportError:
+        return _plain_string_tags()
     plain, string, mapping, sequence = (Tag(suffix=t)
                                         for t in (_PLAIN, _STR_TAG, _MAP_TAG, _SEQ_TAG))
     return plain, string, mapping, sequence
+
+
+def _plain_string_tags() -> tuple[Any, Any, Any, Any]:
+    """ruamel.yaml before 0.17.22 (Debian 12 ships 0.17.21) has no Tag: a node's tag
+    is its string, and no `ctag`. Give nodes a `ctag` that reads it: the resolver
+    hands out these very strings, so identity still tells them apart."""
+    from ruamel.yaml.nodes import Node
+
+    if not hasattr(Node, "ctag"):
+        setattr(Node, "ctag", property(lambda node: node.tag))  # noqa: B010
+    return _PLAIN, _STR_TAG, _MAP_TAG, _SEQ_TAG
 
 
 @functools.cache

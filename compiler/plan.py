@@ -73,7 +73,9 @@ def read_side(argument: str) -> Side:
     if argument == NO_SPEC:
         return Side(argument, None, RenderOptions())
     if argument.startswith(GIT_PREFIX):
-        spec = load_spec_bytes(_git_show(argument), argument)
+        from .compose import GitSource
+
+        spec = load_spec_bytes(_git_show(argument), argument, GitSource())
     else:
         spec = load_spec(argument)
     return Side(argument, spec.network, spec.options)

@@ -16,7 +16,8 @@ unreachable and prohibit routes (it routes nothing; networkd sets link, `ip` glo
 Extra entries that belong to other software are ignored unless `strict`: routes and
 rules whose protocol is not kernel, boot, static or unspec (dhcp, ra, a routing
 daemon's), routes and addresses on interfaces the spec does not name, dynamic
-addresses.
+addresses, and main-table routes on an interface that takes a DHCP lease of that
+family (dhclient adds the lease's routes with protocol boot, as static ones are).
 """
 
 from __future__ import annotations
@@ -164,6 +165,9 @@ def _selector(rule: KernelRule) -> tuple[str, str, str, str, str]:
 
 def actual(network: Network, live: LiveState) -> list[Entry]:
     ours = {i.name for i in network.interfaces}
+    # A DHCP lease's routes on the interface that took it: known only at run time.
+    leased = {(i.name, family) for i in network.interfaces for family in (4, 6)
+              if i.dhcp(family)}
     prefixes = {(a.interface, a.address.network) for a in live.addresses}
     entries = []
     for address in live.addresses:
@@ -183,6 +187,8 @@ def actual(network: Network, live: LiveState) -> list[Entry]:
             foreign = "an interface the spec does not name"
         elif route.protocol not in OURS:
             foreign = f"protocol {route.protocol}"
+        elif (route.device, route.family) in leased and route.table == MAIN_TABLE:
+            foreign = "a route of the DHCP lease"
         connected = (route.table == MAIN_TABLE and route.type == "unicast"
                      and route.gateway is None and (route.device, route.destination) in prefixes)
         entries.append(Entry("route", _route_identity(

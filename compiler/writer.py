@@ -75,6 +75,13 @@ def changes(root: Path, files: Sequence[OutputFile], targets: Iterable[str]) -> 
 
 
 def _changes(tree: Tree, files: Sequence[OutputFile], targets: Iterable[str]) -> list[Change]:
+    return changes_in(tree, files, managed_files(targets))
+
+
+def changes_in(tree: Tree, files: Sequence[OutputFile], managed: Iterable[str]
+               ) -> list[Change]:
+    """Like changes(), in an open tree, with the patterns of the managed files given
+    (a fleet's are each host's patterns under its own directory)."""
     result = []
     for f in files:
         current = _read(tree, f.path)
@@ -84,7 +91,7 @@ def _changes(tree: Tree, files: Sequence[OutputFile], targets: Iterable[str]) ->
             result.append(Change(f.path, "modify", current[0], f.content, current[1], f.mode))
         elif current[1] != f.mode:
             result.append(Change(f.path, "mode", current[0], f.content, current[1], f.mode))
-    for path in stale_files(tree, files, managed_files(targets)):
+    for path in stale_files(tree, files, managed):
         old = _read(tree, path)
         result.append(Change(path, "stale", old[0] if old else "", "", old[1] if old else None))
     return result
@@ -114,23 +121,31 @@ def write_tree(root: Path, files: Sequence[OutputFile], targets: Iterable[str],
     Returns every change planned, stale files included (removed only with prune)."""
     with Tree(root) as tree:
         planned = _changes(tree, files, targets)
-        changed = {c.path for c in planned if c.kind != "stale"}
-        to_write = [f for f in files if f.path in changed]
-        to_remove = [c.path for c in planned if c.kind == "stale"] if prune else []
-        transaction = _Transaction(tree)
-        try:
-            for f in to_write:
-                transaction.stage(f)
-            transaction.flush()
-            transaction.commit(to_remove)
-        except BaseException as error:
-            try:
-                transaction.rollback()
-            except IncompleteRollback as incomplete:
-                raise IncompleteRollback(f"{error}; {incomplete}") from error
-            raise
-        transaction.cleanup()
+        apply(tree, files, planned, prune)
     return planned
+
+
+def apply(tree: Tree, files: Sequence[OutputFile], planned: Sequence[Change],
+          prune: bool, sync_renames: bool = False) -> None:
+    """Carry out `planned` (from changes_in over the same files) in one transaction.
+    `sync_renames`: make the renames durable with syncfs(2) rather than an fsync of
+    each directory."""
+    changed = {c.path for c in planned if c.kind != "stale"}
+    to_write = [f for f in files if f.path in changed]
+    to_remove = [c.path for c in planned if c.kind == "stale"] if prune else []
+    transaction = _Transaction(tree, sync_renames)
+    try:
+        for f in to_write:
+            transaction.stage(f)
+        transaction.flush()
+        transaction.commit(to_remove)
+    except BaseException as error:
+        try:
+            transaction.rollback()
+        except IncompleteRollback as incomplete:
+            raise IncompleteRollback(f"{error}; {incomplete}") from error
+        raise
+    transaction.cleanup()
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,8 +158,9 @@ class _Entry:
 
 
 class _Transaction:
-    def __init__(self, tree: Tree):
+    def __init__(self, tree: Tree, sync_renames: bool = False):
         self.tree = tree
+        self.sync_renames = sync_renames
         self.staged: list[tuple[_Entry, _Entry]] = []  # (staged file, target)
         self.backups: list[tuple[_Entry, _Entry]] = []  # (backup, original)
         self.placed: list[_Entry] = []  # targets that did not exist before
@@ -205,8 +221,15 @@ class _Transaction:
             target = self._entry(relative)
             self._backup(target)
             os.unlink(target.name, dir_fd=target.directory)
-        for directory in {t.directory for _, t in self.backups} | {
-                p.directory for p in self.placed}:
+        directories = sorted({t.directory for _, t in self.backups} | {
+            p.directory for p in self.placed})
+        if self.sync_renames:
+            # A fleet renames into thousands of directories: one syncfs(2) per file
+            # system makes them all durable at once.
+            devices = {os.fstat(d).st_dev: d for d in directories}
+            if all(_syncfs(d) for d in devices.values()):
+                return
+        for directory in directories:
             os.fsync(directory)
 
     def rollback(self) -> None:

@@ -26,10 +26,11 @@ def run(*argv: str) -> str:
 
 
 def test_the_parsers_are_all_read() -> None:
-    assert NAMES == ["plan", "explain", "verify", "diagram", "validate", "completion",
-                     "manpage"]
+    assert NAMES == ["plan", "explain", "verify", "diagram", "validate", "fleet",
+                     "compose", "completion", "manpage"]
     for option in ("--target", "--root", "--check", "--prune", "--schema", "--fwmark",
-                   "--iif", "--strict", "--netns", "--diagnostics-format", "--output"):
+                   "--iif", "--strict", "--netns", "--diagnostics-format", "--output",
+                   "--jobs"):
         assert option in OPTIONS
 
 

@@ -69,8 +69,8 @@ def test_a_schema_error_elsewhere_hides_no_error(spec: Path) -> None:
     after = errors(raw + UNKNOWN_KEY)
     last_line = (raw + UNKNOWN_KEY).count(b"\n")
     assert after == [*before, f"{SPEC_NAME}:{last_line}:1: zz_unknown: unknown key "
-                     "'zz_unknown' (remove it, or use a key allowed here: interfaces, netplan, "
-                     "rules, tables, version)"]
+                     "'zz_unknown' (remove it, or use a key allowed here: include, interfaces, "
+                     "netplan, rules, tables, version)"]
 
 
 def paths(node: Any, path: tuple[str | int, ...] = ()) -> Iterator[tuple[str | int, ...]]:
