@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from .errors import Diagnostic
     from .model import Network
     from .output import OutputFile
+    from .rootdir import RefusedPath
+    from .writer import Change
 
 # `-` as the spec reads standard input; errors then name it so.
 STDIN = "-"
@@ -291,26 +293,37 @@ def _output(args: argparse.Namespace, files: list[OutputFile], targets: Sequence
         return EXIT_CHANGES
     try:
         done = write_tree(root, files, targets, prune=args.prune)
-    except RefusedPath as error:
-        err.write(f"netcompile: error: {error}; nothing was changed\n")
+    except (OSError, RefusedPath) as error:
+        report_write_failure(error, root, err)
         return EXIT_INVALID
-    except OSError as error:
-        from .writer import IncompleteRollback
+    report_written(done, root, args.prune, out, err)
+    return EXIT_OK
 
-        outcome = ("some files could not be put back" if isinstance(error, IncompleteRollback)
-                   else "nothing was changed")
-        err.write(f"netcompile: error: writing under {root} failed: {error}; "
-                  f"{outcome}\n")
-        return EXIT_INVALID
+
+def report_write_failure(error: OSError | RefusedPath, root: Path, err: TextIO) -> None:
+    """What a failed --root write left behind: nothing changed, or (when a rollback
+    failed too) which it could not put back. A refused link is named as it is."""
+    from .writer import IncompleteRollback
+
+    if not isinstance(error, OSError):  # a refused link or non-file under the root
+        err.write(f"netcompile: error: {error}; nothing was changed\n")
+        return
+    outcome = ("some files could not be put back" if isinstance(error, IncompleteRollback)
+               else "nothing was changed")
+    err.write(f"netcompile: error: writing under {root} failed: {error}; {outcome}\n")
+
+
+def report_written(done: Sequence[Change], root: Path, prune: bool, out: TextIO,
+                   err: TextIO) -> None:
+    """One line per file written, or removed with --prune; stale files otherwise."""
     for change in done:
         if change.kind != "stale":
             out.write(f"{change.kind:7} {root / change.path}\n")
-        elif args.prune:
+        elif prune:
             out.write(f"removed {root / change.path}\n")
         else:
             err.write(f"netcompile: stale: {root / change.path} is no longer produced "
                       "(remove it with --prune)\n")
-    return EXIT_OK
 
 
 def counted(count: int, noun: str) -> str:

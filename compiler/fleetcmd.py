@@ -95,32 +95,21 @@ def run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 def _write(args: argparse.Namespace, compiled: list[Compiled],
            targets: tuple[str, ...], out: TextIO, err: TextIO) -> int:
     from . import fleet
+    from .cli import report_write_failure, report_written
     from .rootdir import RefusedPath
-    from .writer import IncompleteRollback, unified_diff
+    from .writer import unified_diff
 
     root = Path(args.root)
     try:
         done = fleet.changes(root, compiled, targets, prune=args.prune,
                              write=not args.check)
-    except RefusedPath as error:
-        err.write(f"netcompile: error: {error}; nothing was changed\n")
-        return EXIT_INVALID
-    except OSError as error:
-        outcome = ("some files could not be put back" if isinstance(error, IncompleteRollback)
-                   else "nothing was changed")
-        err.write(f"netcompile: error: writing under {root} failed: {error}; {outcome}\n")
+    except (OSError, RefusedPath) as error:
+        report_write_failure(error, root, err)
         return EXIT_INVALID
     if args.check:
         out.write(unified_diff(done))
         return EXIT_CHANGES if done else EXIT_OK
-    for change in done:
-        if change.kind != "stale":
-            out.write(f"{change.kind:7} {root / change.path}\n")
-        elif args.prune:
-            out.write(f"removed {root / change.path}\n")
-        else:
-            err.write(f"netcompile: stale: {root / change.path} is no longer produced "
-                      "(remove it with --prune)\n")
+    report_written(done, root, args.prune, out, err)
     written = sum(1 for c in done if c.kind != "stale")
     out.write(f"{len(compiled)} hosts: {written} file{'s' if written != 1 else ''} "
               f"written under {root}\n")
